@@ -1,0 +1,125 @@
+"""The HTTP API as a table: each route names the owning service, the RPC method and the schemas it speaks.
+
+The gateway dispatches by this table and generates the OpenAPI document from it, so the two cannot drift.
+Path parameters become keyword arguments, the query string becomes `query=`, a JSON body becomes `data=`.
+"""
+from dataclasses import dataclass, field
+
+from services.organizations import schemas as org
+
+# Path prefixes owned by each optional service: when it is not deployed they answer 503.
+SERVICE_PREFIXES = {
+    "tickets": ("/api/v1/tickets", "/api/v1/ticket-categories", "/api/v1/stats/tickets", "/open311/"),
+    "ratings": ("/api/v1/evaluations", "/api/v1/credit", "/api/v1/star-ratings", "/api/v1/rectifications",
+                "/api/v1/rankings", "/api/v1/demonstration-projects"),
+    "notifications": ("/api/v1/inbox", "/api/v1/webhooks", "/api/v1/notices", "/api/v1/disclosures",
+                      "/api/v1/public/"),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    service: str
+    rpc: str
+    summary: str
+    tag: str
+    body: type | None = None
+    query: type | None = None
+    response: type | None = None
+    many: bool = False
+    status: int = 200
+    public: bool = False
+    upload: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def _crud(tag, base, param, schemas, rpc_names, summaries):
+    """list / create / get / update routes of one resource."""
+    body_in, body_patch, out, query = schemas
+    list_rpc, create_rpc, get_rpc, update_rpc = rpc_names
+    routes = []
+    if list_rpc:
+        routes.append(Route("GET", base, "organizations", list_rpc, summaries[0], tag, query=query, response=out,
+                            many=True))
+    if create_rpc:
+        routes.append(Route("POST", base, "organizations", create_rpc, summaries[1], tag, body=body_in,
+                            response=out, status=201))
+    if get_rpc:
+        routes.append(Route("GET", f"{base}/<int:{param}>", "organizations", get_rpc, summaries[2], tag,
+                            response=out))
+    if update_rpc:
+        routes.append(Route("PATCH", f"{base}/<int:{param}>", "organizations", update_rpc, summaries[3], tag,
+                            body=body_patch, response=out))
+    return routes
+
+
+ROUTES = [
+    *_crud("regions", "/api/v1/regions", "region_id", (org.RegionIn, org.RegionPatch, org.RegionOut, org.RegionQuery),
+           ("list_regions", "create_region", "get_region", "update_region"),
+           ("List regions (county, streets, communities)", "Create a region", "Get a region", "Update a region")),
+    *_crud("compounds", "/api/v1/compounds", "compound_id",
+           (org.CompoundIn, org.CompoundPatch, org.CompoundOut, org.CompoundQuery),
+           ("list_compounds", "create_compound", "get_compound", "update_compound"),
+           ("List compounds in your jurisdiction", "Register a compound", "Get a compound", "Update a compound")),
+    Route("GET", "/api/v1/compounds/<int:compound_id>/buildings", "organizations", "list_buildings",
+          "List a compound's buildings", "compounds", response=org.BuildingOut, many=True),
+    Route("POST", "/api/v1/compounds/<int:compound_id>/buildings", "organizations", "add_building",
+          "Add a building to a compound", "compounds", body=org.BuildingIn, response=org.BuildingOut, status=201),
+    *_crud("companies", "/api/v1/companies", "company_id",
+           (org.CompanyIn, org.CompanyPatch, org.CompanyOut, org.CompanyQuery),
+           ("list_companies", "create_company", "get_company", "update_company"),
+           ("List property companies", "Register a company (credit code checked)", "Get a company",
+            "Update a company (company staff: contact fields only)")),
+    *_crud("contracts", "/api/v1/contracts", "contract_id",
+           (org.ContractIn, None, org.ContractOut, org.ContractQuery),
+           ("list_contracts", "create_contract", "get_contract", None),
+           ("List property service contracts", "Record a contract (one or several compounds)", "Get a contract",
+            None)),
+    Route("POST", "/api/v1/contracts/<int:contract_id>/terminate", "organizations", "terminate_contract",
+          "Terminate a contract early", "contracts", body=org.ContractTermination, response=org.ContractOut),
+    *_crud("owner-organizations", "/api/v1/owner-organizations", "organization_id",
+           (org.OwnerOrganizationIn, org.OwnerOrganizationPatch, org.OwnerOrganizationOut, org.OrganizationQuery),
+           ("list_owner_organizations", "create_owner_organization", "get_owner_organization",
+            "update_owner_organization"),
+           ("List owners' organizations", "Record an owners' organization", "Get an owners' organization",
+            "Update or dissolve an owners' organization")),
+    *_crud("party-organizations", "/api/v1/party-organizations", "organization_id",
+           (org.PartyOrganizationIn, None, org.PartyOrganizationOut, org.OrganizationQuery),
+           ("list_party_organizations", "create_party_organization", None, None),
+           ("List party organizations", "Record a party organization", None, None)),
+    Route("GET", "/api/v1/cross-appointments", "organizations", "list_cross_appointments",
+          "People holding positions in several of party branch, owners' organization and company (交叉任职)",
+          "people", query=org.OrganizationQuery, response=org.CrossAppointmentOut, many=True),
+    Route("POST", "/api/v1/people", "organizations", "create_person", "Register a person", "people",
+          body=org.PersonIn, response=org.PersonOut, status=201),
+    Route("GET", "/api/v1/people/<int:person_id>", "organizations", "get_person",
+          "Get a person (phone masked unless it is you)", "people", response=org.PersonOut),
+    Route("POST", "/api/v1/appointments", "organizations", "create_appointment",
+          "Record a person's position in an organization", "people", body=org.AppointmentIn,
+          response=org.AppointmentOut, status=201),
+    Route("GET", "/api/v1/accounts", "organizations", "list_accounts", "List accounts", "accounts",
+          response=org.AccountOut, many=True),
+    Route("POST", "/api/v1/accounts", "organizations", "create_account", "Create an account with memberships",
+          "accounts", body=org.AccountIn, response=org.AccountOut, status=201),
+    Route("GET", "/api/v1/accounts/<int:account_id>", "organizations", "get_account", "Get an account", "accounts",
+          response=org.AccountOut),
+    Route("POST", "/api/v1/accounts/<int:account_id>/memberships", "organizations", "grant_membership",
+          "Grant a role", "accounts", body=org.MembershipIn, response=org.AccountOut, status=201),
+    Route("DELETE", "/api/v1/accounts/<int:account_id>/memberships/<int:membership_id>", "organizations",
+          "revoke_membership", "Revoke a role", "accounts", response=org.AccountOut),
+    Route("GET", "/api/v1/me", "organizations", "whoami", "Who the token belongs to", "accounts"),
+    Route("GET", "/api/v1/departments", "organizations", "list_departments", "List departments", "accounts",
+          response=org.DepartmentOut, many=True),
+    Route("POST", "/api/v1/departments", "organizations", "create_department", "Record a county department",
+          "accounts", body=org.DepartmentIn, response=org.DepartmentOut, status=201),
+    Route("POST", "/api/v1/api-clients", "organizations", "create_api_client",
+          "Create an API client for another system (the secret is shown once)", "accounts",
+          body=org.ApiClientIn, response=org.ApiClientOut, status=201),
+    Route("GET", "/api/v1/stats/coverage", "organizations", "coverage",
+          "Coverage statistics for a node of the jurisdiction tree", "statistics", query=org.CoverageQuery),
+    Route("POST", "/api/v1/imports/<any(compounds, companies):kind>", "organizations", "import_registry",
+          "Bulk import from CSV or XLSX (multipart field `file`); a file with any error imports nothing",
+          "imports", upload=True, status=201),
+]

@@ -1,0 +1,56 @@
+"""Prometheus metrics. Labels carry service, entrypoint, route templates and error codes, never personal data."""
+import time
+
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+ENTRYPOINT_CALLS = Counter("redprop_entrypoint_calls_total", "Entrypoint calls (RPC, events, timers, HTTP)",
+                           ["service", "entrypoint", "kind", "outcome"])
+ENTRYPOINT_LATENCY = Histogram("redprop_entrypoint_latency_seconds", "Entrypoint latency",
+                               ["service", "entrypoint", "kind"], buckets=LATENCY_BUCKETS)
+ENTRYPOINT_ERRORS = Counter("redprop_entrypoint_errors_total", "Entrypoint errors by error code",
+                            ["service", "entrypoint", "error"])
+HTTP_REQUESTS = Counter("redprop_http_requests_total", "Gateway HTTP requests", ["method", "route", "status"])
+HTTP_LATENCY = Histogram("redprop_http_request_latency_seconds", "Gateway HTTP latency", ["method", "route"],
+                         buckets=LATENCY_BUCKETS)
+OUTBOX_BACKLOG = Gauge("redprop_outbox_backlog", "Events written but not yet published", ["service"])
+OUTBOX_PUBLISHED = Counter("redprop_outbox_published_total", "Events published from the outbox", ["service"])
+MESSAGES_RETRIED = Counter("redprop_messages_retried_total", "Event deliveries sent back for a retry", ["queue"])
+MESSAGES_PARKED = Counter("redprop_messages_parked_total", "Event deliveries parked after the retry limit",
+                          ["queue"])
+PARKED_DEPTH = Gauge("redprop_parked_messages", "Messages waiting in the parked (dead-letter) queue")
+
+
+def serve(port):
+    start_http_server(port)
+
+
+def error_code(exc):
+    return getattr(exc, "code", None) or type(exc).__name__
+
+
+class EntrypointMetrics(DependencyProvider):
+    """Counts and times every entrypoint of the service it is declared on."""
+
+    def setup(self):
+        self.service = self.container.service_name
+        self._started = {}
+
+    def worker_setup(self, worker_ctx):
+        self._started[worker_ctx] = time.perf_counter()
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        started = self._started.pop(worker_ctx, None)
+        entrypoint = worker_ctx.entrypoint
+        name, kind = entrypoint.method_name, type(entrypoint).__name__
+        if started is not None:
+            ENTRYPOINT_LATENCY.labels(self.service, name, kind).observe(time.perf_counter() - started)
+        outcome = "ok" if exc_info is None else "error"
+        ENTRYPOINT_CALLS.labels(self.service, name, kind, outcome).inc()
+        if exc_info is not None:
+            ENTRYPOINT_ERRORS.labels(self.service, name, error_code(exc_info[1])).inc()
+
+    def worker_teardown(self, worker_ctx):
+        self._started.pop(worker_ctx, None)

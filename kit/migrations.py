@@ -1,0 +1,41 @@
+"""Alembic per service: each service keeps its migrations in `services/<name>/migrations`."""
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext  # noqa: F401  (documented entry for env.py)
+
+from kit.config import ROOT
+from kit.db import make_engine, normalize_url
+
+
+def alembic_config(service_name, db_url):
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "services" / service_name / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", normalize_url(db_url).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(service_name, db_url, revision="head"):
+    command.upgrade(alembic_config(service_name, db_url), revision)
+
+
+def run_env(context, target_metadata):
+    """The body of every service's migrations/env.py."""
+    url = context.config.get_main_option("sqlalchemy.url")
+    if context.is_offline_mode():
+        context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
+                          compare_type=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def migrations_dir(service_name):
+    return Path(ROOT / "services" / service_name / "migrations")

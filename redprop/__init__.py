@@ -1,0 +1,1 @@
+"""The `redprop` command: run, migrate, seed and operate the platform."""
