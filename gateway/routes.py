@@ -3,7 +3,7 @@
 The gateway dispatches by this table and generates the OpenAPI document from it, so the two cannot drift.
 Path parameters become keyword arguments, the query string becomes `query=`, a JSON body becomes `data=`.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from services.organizations import schemas as org
 
@@ -32,7 +32,6 @@ class Route:
     status: int = 200
     public: bool = False
     upload: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def _crud(tag, base, param, schemas, rpc_names, summaries):

@@ -11,9 +11,10 @@ class AppError(Exception):
     code = "bad_request"
 
     def __init__(self, message, details=None, code=None):
-        super().__init__(message, details, code)
+        # nameko ships exc.args across RPC and stringifies None, so absent values travel as {} and "".
+        super().__init__(message, details or {}, code or "")
         self.message = message
-        self.details = details
+        self.details = details or None
         if code:
             self.code = code
 

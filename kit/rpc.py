@@ -59,11 +59,11 @@ class _RpcConsumer(RpcConsumer):
         return result, exc_info
 
 
-class _Rpc(Rpc):
+class RpcEntrypoint(Rpc):
     rpc_consumer = _RpcConsumer()
 
 
-rpc = _Rpc.decorator
+rpc = RpcEntrypoint.decorator
 
 
 class RequestContext(DependencyProvider):
