@@ -49,7 +49,7 @@ def _gateway_rules():
 
 class Api:
     url_map = _gateway_rules()
-    _openapi = None
+    _spec_cache = None  # the OpenAPI document, built once per process
 
     def __init__(self, settings, rpc, deployment, login_limiter):
         self.settings = settings
@@ -171,12 +171,10 @@ class Api:
     def _token(self, request):
         data = self._json_body(request)
         username = data.get("username") if isinstance(data, dict) else None
-        client = request.remote_addr or "unknown"
-        for key in (f"ip:{client}", f"user:{username}"):
-            wait = self.login_limiter.hit(key)
-            if wait is not None:
-                error = TooManyRequests("too many login attempts; try again later", details={"retry_after": wait})
-                return error_response(error, headers={"Retry-After": str(wait)})
+        wait = self.login_limiter.check(str(username), request.remote_addr or "unknown")
+        if wait is not None:
+            error = TooManyRequests("too many login attempts; try again later", details={"retry_after": wait})
+            return error_response(error, headers={"Retry-After": str(wait)})
         identity = self.rpc.call("organizations", "authenticate", data=data)
         token, ttl = auth.issue_token(self.settings, identity["subject"], identity["username"],
                                       identity["memberships"])
@@ -186,9 +184,9 @@ class Api:
         return json_response({"services": self.deployment.status()})
 
     def _openapi(self, _request):
-        if Api._openapi is None:
-            Api._openapi = build_spec(GATEWAY_PATHS)
-        return json_response(Api._openapi)
+        if Api._spec_cache is None:
+            Api._spec_cache = build_spec(GATEWAY_PATHS)
+        return json_response(Api._spec_cache)
 
     def _asyncapi(self, _request):
         return Response(asyncapi_yaml(), mimetype="application/yaml")

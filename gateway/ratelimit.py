@@ -28,9 +28,16 @@ class SlidingWindow:
 
 
 class LoginLimiter(DependencyProvider):
+    """Login attempts per username and, more loosely, per client address."""
+
     def setup(self):
-        limit = self.container.config["REDPROP"]["gateway"]["login_attempts_per_minute"]
-        self.window = SlidingWindow(limit)
+        section = self.container.config["REDPROP"]["gateway"]
+        self.per_user = SlidingWindow(section["login_attempts_per_minute"])
+        self.per_address = SlidingWindow(section["login_attempts_per_minute_per_ip"])
+
+    def check(self, username, address):
+        """None if the attempt may go ahead, else the seconds to wait."""
+        return self.per_address.hit(address) or self.per_user.hit(username)
 
     def get_dependency(self, worker_ctx):
-        return self.window
+        return self

@@ -3,7 +3,13 @@
 Every error carries a stable machine code, a human message and optional details. They are registered with nameko
 so that an error raised in a service arrives at the gateway as the same class, not as a RemoteError.
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
+
+# nameko ships exc.args across RPC and stringifies every scalar in them (None becomes "None", 3 becomes "3"),
+# so an error travels as one JSON string in args and is rebuilt from it on the other side.
+_WIRE_PREFIX = "redprop-error:"
 
 
 class AppError(Exception):
@@ -11,12 +17,15 @@ class AppError(Exception):
     code = "bad_request"
 
     def __init__(self, message, details=None, code=None):
-        # nameko ships exc.args across RPC and stringifies None, so absent values travel as {} and "".
-        super().__init__(message, details or {}, code or "")
+        if isinstance(message, str) and message.startswith(_WIRE_PREFIX):
+            wire = json.loads(message[len(_WIRE_PREFIX):])
+            message, details, code = wire["message"], wire["details"], wire["code"]
         self.message = message
         self.details = details or None
         if code:
             self.code = code
+        super().__init__(_WIRE_PREFIX + json.dumps({"message": message, "details": self.details, "code": code},
+                                                   ensure_ascii=False, default=str))
 
     def to_dict(self):
         return {"error": self.code, "message": self.message, "details": self.details}

@@ -366,6 +366,8 @@ class Registry:
         self.caller.require(*REGISTRY_EDITORS)
         data = dict(data, credit_code=validate_credit_code(data["credit_code"]))
         self._unique(m.Company, "credit_code", data["credit_code"])
+        if data.get("region_id") is None:  # registered where the registering office sits
+            data["region_id"] = next(iter(self.caller.ids("region_id", *REGISTRY_EDITORS)), None)
         if data.get("region_id") is not None:
             self._require_reach(self._get(m.Region, data["region_id"], "region").path, REGISTRY_EDITORS)
         company = m.Company(**data)

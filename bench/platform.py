@@ -1,0 +1,132 @@
+"""Start an isolated platform for a benchmark: its own RabbitMQ vhost, ports and var dir, so a developer's running
+platform (default vhost and ports) is untouched. Used as a context manager; the processes are stopped on exit."""
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+VHOST = "redprop-bench"
+MANAGEMENT = "http://127.0.0.1:15672/api"
+GATEWAY_PORT = 18000
+BASE_URL = f"http://127.0.0.1:{GATEWAY_PORT}"
+VAR_DIR = "/tmp/redprop-bench-var"
+
+ENV = {
+    "REDPROP_AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{VHOST}",
+    "REDPROP_VAR_DIR": VAR_DIR,
+    "REDPROP_DEPLOYED": "organizations",
+    "REDPROP__gateway__port": str(GATEWAY_PORT),
+    "REDPROP__gateway__metrics_port": "19100",
+    "REDPROP__services__organizations__metrics_port": "19101",
+    "REDPROP__gateway__login_attempts_per_minute": "1000",
+    "PYTHONWARNINGS": "ignore::DeprecationWarning",
+}
+
+
+def ensure_vhost():
+    auth = ("guest", "guest")
+    requests.put(f"{MANAGEMENT}/vhosts/{VHOST}", auth=auth, timeout=10).raise_for_status()
+    requests.put(f"{MANAGEMENT}/permissions/{VHOST}/guest", auth=auth, timeout=10,
+                 json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+
+
+def _env(extra=None):
+    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT), **(extra or {})}
+    return env
+
+
+def _wait_ready(procs, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, proc in procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode} during start-up")
+        try:
+            if requests.get(f"{BASE_URL}/health/ready", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("the platform did not become ready in time")
+
+
+def _stop(procs):
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@contextlib.contextmanager
+def running_platform(fresh=True, extra_env=None, log_dir=None):
+    """Migrate, load the demo county, run organizations and the gateway; yield {name: Popen}."""
+    ensure_vhost()
+    if fresh:
+        shutil.rmtree(VAR_DIR, ignore_errors=True)
+    env = _env(extra_env)
+    cli = [sys.executable, "-m", "redprop.cli"]
+    subprocess.run(cli + ["migrate", "organizations"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["demo"], env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    log_dir = Path(log_dir or VAR_DIR)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    procs = {}
+    try:
+        for name in ("organizations", "gateway"):
+            log = open(log_dir / f"{name}.log", "ab")
+            command = [sys.executable, "-m", "kit.runner", name]
+            if os.environ.get("BENCH_PROFILE_DIR"):  # diagnostics: run under cProfile, stats written on stop
+                command = [sys.executable, "-m", "bench._profiled_runner", name,
+                           os.path.join(os.environ["BENCH_PROFILE_DIR"], f"{name}.prof")]
+            procs[name] = subprocess.Popen(command, env=env, cwd=ROOT,
+                                           stdout=log, stderr=subprocess.STDOUT)
+            log.close()
+        _wait_ready(procs)
+        yield procs
+    finally:
+        _stop(procs)
+
+
+def token(username="bureau", password="demo"):
+    response = requests.post(f"{BASE_URL}/api/v1/auth/token", json={"username": username, "password": password},
+                             timeout=30)
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+def cpu_seconds(pid):
+    """User+system CPU seconds a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rabbit_pid():
+    try:
+        out = subprocess.run(["pgrep", "-f", "beam.smp"], capture_output=True, text=True, timeout=5).stdout.split()
+        return int(out[0]) if out else None
+    except Exception:
+        return None
+
+
+if __name__ == "__main__":
+    # `python -m bench.platform [SECONDS]`: keep the isolated platform up for manual checks (curl, wrk), then stop.
+    with running_platform() as _procs:
+        print(f"up: {BASE_URL} (vhost {VHOST}, var {VAR_DIR}); pids " +
+              ", ".join(f"{k}={v.pid}" for k, v in _procs.items()), flush=True)
+        try:
+            time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 300)
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,265 @@
+"""pytest fixtures for services on the real broker and databases.
+
+Each test gets its own RabbitMQ vhost (through the management API) and its own databases (a SQLite file, or a
+fresh PostgreSQL database), so tests never see each other's queues or rows.
+"""
+import base64
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+import requests
+from nameko.runners import ServiceRunner
+from sqlalchemy import create_engine, text
+
+from kit import config
+from kit.auth import system_token
+from kit.config import ROOT
+from kit.messaging import declare_topology, wait_for
+from kit.migrations import upgrade
+from kit.rpc import standalone_call
+
+RABBIT_MANAGEMENT = os.environ.get("REDPROP_TEST_RABBIT_MANAGEMENT", "http://guest:guest@127.0.0.1:15672")
+RABBIT_HOST = os.environ.get("REDPROP_TEST_RABBIT_HOST", "127.0.0.1:5672")
+POSTGRES_ADMIN_URL = os.environ.get("REDPROP_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATABASE_KINDS = ("sqlite", "postgresql")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def temporary_vhost():
+    name = f"redprop-test-{uuid.uuid4().hex[:10]}"
+    requests.put(f"{RABBIT_MANAGEMENT}/api/vhosts/{name}", timeout=10).raise_for_status()
+    requests.put(f"{RABBIT_MANAGEMENT}/api/permissions/{name}/guest",
+                 json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=10).raise_for_status()
+    try:
+        yield f"amqp://guest:guest@{RABBIT_HOST}/{name}"
+    finally:
+        requests.delete(f"{RABBIT_MANAGEMENT}/api/vhosts/{name}", timeout=10)
+
+
+@contextlib.contextmanager
+def temporary_database(kind, directory, name):
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / (name + '.db')}"
+        return
+    database = f"redprop_test_{name}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN_URL.replace("postgresql://", "postgresql+pg8000://"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def build_settings(stack, amqp_uri, directory, database_kind, deployed=("organizations",), **overrides):
+    """Settings for a test: own vhost, own databases, free ports, fast retries."""
+    needs_database = set(deployed) | {"organizations"}
+    services = {}
+    for name in config.SERVICE_NAMES:
+        kind = database_kind if name in needs_database else "sqlite"
+        services[name] = {"db_url": stack.enter_context(temporary_database(kind, directory, name)),
+                          "metrics_port": free_port()}
+    tree = {"amqp_uri": amqp_uri, "var_dir": str(directory / "var"), "deployed": list(deployed),
+            "messaging": {"retry_base_delay": 0.05, "retry_max_delay": 0.2, "max_attempts": 3},
+            "outbox": {"idle_interval": 0.1}, "rpc": {"timeout": 10},
+            "jwt": {"secret": "test-secret-" + uuid.uuid4().hex},
+            "gateway": {"host": "127.0.0.1", "port": free_port(), "metrics_port": free_port()},
+            "services": services}
+    config._merge(tree, overrides)
+    return config.load(environ={}, extra=tree)
+
+
+@pytest.fixture
+def vhost():
+    with temporary_vhost() as uri:
+        yield uri
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+def database_kind(request):
+    return request.param
+
+
+@pytest.fixture
+def settings_factory(vhost, tmp_path, database_kind):
+    with contextlib.ExitStack() as stack:
+        yield lambda **kwargs: build_settings(stack, vhost, tmp_path, database_kind, **kwargs)
+
+
+@pytest.fixture
+def settings(settings_factory):
+    return settings_factory()
+
+
+def migrate(settings, services=("organizations",)):
+    from kit.runner import service_class
+    for name in services:
+        upgrade(name, settings.db_url(name))
+        declare_topology(settings, name, service_class(name))
+
+
+@contextlib.contextmanager
+def running(settings, *names):
+    """Run services (and/or the gateway) in this process until the block ends."""
+    from kit.runner import service_class
+    runners = []
+    try:
+        for name in names:
+            runner = ServiceRunner(config.nameko_config(settings, name))
+            runner.add_service(service_class(name))
+            runner.start()
+            runners.append(runner)
+        yield
+    finally:
+        for runner in reversed(runners):
+            runner.stop()
+
+
+class ApiClient:
+    """A small HTTP client for the gateway with token handling."""
+
+    def __init__(self, base_url):
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.token = None
+
+    def login(self, username, password="demo"):
+        response = self.session.post(f"{self.base_url}/api/v1/auth/token",
+                                     json={"username": username, "password": password}, timeout=30)
+        assert response.status_code == 200, response.text
+        self.token = response.json()["access_token"]
+        return self
+
+    def as_user(self, username, password="demo"):
+        return ApiClient(self.base_url).login(username, password)
+
+    def request(self, method, path, **kwargs):
+        headers = kwargs.pop("headers", {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        return self.session.request(method, f"{self.base_url}{path}", headers=headers, timeout=60, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+def load_demo(settings):
+    from sqlalchemy.orm import Session
+    from kit.db import make_engine
+    from kit.messaging import OutboxWriter
+    from services.organizations import demo
+    from services.organizations.models import OutboxEvent
+    engine = make_engine(settings.db_url("organizations"))
+    with Session(engine) as session:
+        accounts = demo.load(session, OutboxWriter(OutboxEvent, "organizations", "demo-load"), "demo")
+        session.commit()
+    engine.dispose()
+    return accounts
+
+
+@contextlib.contextmanager
+def demo_platform(settings):
+    """Organizations and the gateway on the real broker, with the demo county loaded; yields an ApiClient."""
+    migrate(settings)
+    load_demo(settings)
+    with running(settings, "organizations", "gateway"):
+        client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
+        wait_for(lambda: client.get("/health").status_code == 200, timeout=15)
+        yield client
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def demo_county(request, tmp_path_factory):
+    """One demo county per test module and database kind: (settings, ApiClient). Tests must not depend on each
+    other's changes; the ones that change data use their own objects."""
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(temporary_vhost())
+        settings = build_settings(stack, uri, tmp_path_factory.mktemp("county"), request.param)
+        client = stack.enter_context(demo_platform(settings))
+        yield settings, client
+
+
+def call(settings, service, method, **kwargs):
+    """RPC as the system (tests and tools)."""
+    return standalone_call(settings, service, method, token=system_token(settings), **kwargs)
+
+
+def upload(name, content):
+    return {"file": (name, content)}
+
+
+def b64(content):
+    return base64.b64encode(content).decode()
+
+
+class Process:
+    """A service in its own OS process (for fault tests that kill it)."""
+
+    def __init__(self, settings_env, name, extra_env=None, module="kit.runner"):
+        self.env = {**os.environ, **settings_env, **(extra_env or {}), "PYTHONPATH": str(ROOT)}
+        self.name = name
+        self.module = module
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", self.module, self.name], env=self.env, cwd=str(ROOT),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        return self
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def environment_for(settings, **extra):
+    """Environment variables that make a child process load the same settings as `settings`."""
+    import yaml
+    path = settings.var_dir / f"settings-{uuid.uuid4().hex[:6]}.yaml"
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    tree = {k: v for k, v in settings.items()}
+    config._merge(tree, extra)
+    path.write_text(yaml.safe_dump(dict(tree)))
+    return {"REDPROP_CONFIG": str(path)}
+
+
+def wait_until(predicate, timeout=20.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError("condition not met in time")
