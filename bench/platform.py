@@ -70,9 +70,16 @@ def _stop(procs):
             proc.wait(5)
 
 
+def _exit_on_signal(signum, _frame):
+    raise SystemExit(128 + signum)
+
+
 @contextlib.contextmanager
 def running_platform(fresh=True, extra_env=None, log_dir=None):
     """Migrate, load the demo county, run organizations and the gateway; yield {name: Popen}."""
+    # SIGTERM (and SIGINT, which background shells ignore) end the benchmark through the finally below.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
     ensure_vhost()
     if fresh:
         shutil.rmtree(VAR_DIR, ignore_errors=True)
@@ -126,7 +133,4 @@ if __name__ == "__main__":
     with running_platform() as _procs:
         print(f"up: {BASE_URL} (vhost {VHOST}, var {VAR_DIR}); pids " +
               ", ".join(f"{k}={v.pid}" for k, v in _procs.items()), flush=True)
-        try:
-            time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 300)
-        except KeyboardInterrupt:
-            pass
+        time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 300)

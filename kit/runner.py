@@ -30,7 +30,8 @@ log = logging.getLogger("redprop.runner")
 
 
 def service_class(name):
-    module_name, class_name = SERVICE_CLASSES[name].split(":")
+    """A platform service by name, or any service class given as "module:Class" (tests use this)."""
+    module_name, class_name = SERVICE_CLASSES.get(name, name).split(":")
     return getattr(importlib.import_module(module_name), class_name)
 
 
@@ -44,10 +45,11 @@ def _keep_hub_awake():
         eventlet.sleep(0.5)
 
 
-def run(name, settings=None):
+def run(target, settings=None):
     settings = settings or config.load()
+    cls = service_class(target)
+    name = cls.name
     logs.configure(name)
-    cls = service_class(name)
     if name != "gateway":
         declare_topology(settings, name, cls)
     metrics.serve(metrics_port(settings, name))

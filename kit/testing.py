@@ -121,8 +121,9 @@ def running(settings, *names):
     runners = []
     try:
         for name in names:
-            runner = ServiceRunner(config.nameko_config(settings, name))
-            runner.add_service(service_class(name))
+            cls = service_class(name)
+            runner = ServiceRunner(config.nameko_config(settings, cls.name))
+            runner.add_service(cls)
             runner.start()
             runners.append(runner)
         yield
