@@ -37,8 +37,14 @@ def ensure_vhost():
                  json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
 
 
+def code_root():
+    """The checkout whose code the platform runs: BENCH_CODE_ROOT (a copy of the tree, e.g. with the previous
+    kit/rpc.py, for a before/after comparison in one session) or this one."""
+    return Path(os.environ.get("BENCH_CODE_ROOT") or ROOT)
+
+
 def _env(extra=None):
-    env = {**os.environ, **ENV, "PYTHONPATH": str(ROOT), **(extra or {})}
+    env = {**os.environ, **ENV, "PYTHONPATH": str(code_root()), **(extra or {})}
     return env
 
 
@@ -85,8 +91,8 @@ def running_platform(fresh=True, extra_env=None, log_dir=None):
         shutil.rmtree(VAR_DIR, ignore_errors=True)
     env = _env(extra_env)
     cli = [sys.executable, "-m", "redprop.cli"]
-    subprocess.run(cli + ["migrate", "organizations"], env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(cli + ["demo"], env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
+    subprocess.run(cli + ["migrate", "organizations"], env=env, cwd=code_root(), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["demo"], env=env, cwd=code_root(), check=False, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     log_dir = Path(log_dir or VAR_DIR)
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +104,7 @@ def running_platform(fresh=True, extra_env=None, log_dir=None):
             if os.environ.get("BENCH_PROFILE_DIR"):  # diagnostics: run under cProfile, stats written on stop
                 command = [sys.executable, "-m", "bench._profiled_runner", name,
                            os.path.join(os.environ["BENCH_PROFILE_DIR"], f"{name}.prof")]
-            procs[name] = subprocess.Popen(command, env=env, cwd=ROOT,
+            procs[name] = subprocess.Popen(command, env=env, cwd=code_root(),
                                            stdout=log, stderr=subprocess.STDOUT)
             log.close()
         _wait_ready(procs)

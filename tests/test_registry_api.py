@@ -200,3 +200,67 @@ def test_openapi_and_services(demo_county):
     assert services["organizations"] == {"name": "organizations", "deployed": True, "healthy": True}
     assert services["tickets"]["deployed"] is False
     assert "organizations.compound_registered" in client.get("/api/asyncapi.yaml").text
+
+
+def test_correlation_id_follows_a_request_into_its_events(demo_county):
+    settings, client = demo_county
+    bureau = client.as_user("bureau")
+    answer = bureau.post("/api/v1/companies", headers={"X-Request-ID": "trace-me-42"},
+                         json={"name": "追踪物业有限公司", "credit_code": make_credit_code("91371526MA7777771")})
+    assert answer.status_code == 201 and answer.headers["X-Request-ID"] == "trace-me-42"
+    engine = create_engine(normalize_url(settings.db_url("organizations")))
+    with engine.connect() as conn:
+        envelopes = [row[0] for row in conn.execute(text("SELECT envelope FROM outbox WHERE event_type = "
+                                                         "'company_registered' ORDER BY id DESC LIMIT 1"))]
+    engine.dispose()
+    envelope = envelopes[0] if isinstance(envelopes[0], dict) else __import__("json").loads(envelopes[0])
+    assert envelope["correlation_id"] == "trace-me-42"
+    assert envelope["data"]["company_id"] == answer.json()["id"]
+
+
+def test_phones_are_masked_and_cross_appointments_listed(demo_county):
+    _settings, client = demo_county
+    party1 = client.as_user("party1")
+    me = party1.get("/api/v1/me").json()
+    community1 = client.as_user("community1")
+    crossed = community1.get("/api/v1/cross-appointments").json()["items"]
+    assert len(crossed) == 1 and {p["organization_kind"] for p in crossed[0]["positions"]} == {"party", "owners"}
+    person_id = crossed[0]["person_id"]
+    seen_by_staff = community1.get(f"/api/v1/people/{person_id}").json()
+    assert "****" in seen_by_staff["phone"]
+    account = client.as_user("bureau").get(f"/api/v1/accounts/{me['subject']}").json()
+    assert account["person_id"] == person_id
+    assert "****" not in party1.get(f"/api/v1/people/{person_id}").json()["phone"]
+    assert client.as_user("community2").get(f"/api/v1/people/{person_id}").status_code == 404
+
+
+def test_api_clients_log_in_and_read_their_region(demo_county):
+    _settings, client = demo_county
+    bureau = client.as_user("bureau")
+    county = bureau.get("/api/v1/regions?level=county").json()["items"][0]
+    created = bureau.post("/api/v1/api-clients", json={"name": "12345 热线", "region_id": county["id"]}).json()
+    hotline = client.as_user(created["client_id"], created["client_secret"])
+    assert hotline.get("/api/v1/compounds").json()["total"] >= 238
+    refused = hotline.post("/api/v1/companies", json={"name": "x公司", "credit_code": "91350100M000100Y43"})
+    assert refused.status_code == 403
+
+
+def test_new_accounts_get_roles_within_the_granters_reach(demo_county):
+    _settings, client = demo_county
+    community1 = client.as_user("community1")
+    home = community1.get("/api/v1/compounds?page_size=1").json()["items"][0]
+    foreign = client.as_user("community2").get("/api/v1/compounds?page_size=1").json()["items"][0]
+    made = community1.post("/api/v1/accounts", json={
+        "username": "resident-new", "password": "a-long-password",
+        "memberships": [{"role": "resident", "compound_id": home["id"], "room": "2-1-302"}]})
+    assert made.status_code == 201, made.text
+    newcomer = client.as_user("resident-new", "a-long-password")
+    assert [c["id"] for c in newcomer.get("/api/v1/compounds").json()["items"]] == [home["id"]]
+    outside = community1.post("/api/v1/accounts", json={
+        "username": "resident-far", "password": "a-long-password",
+        "memberships": [{"role": "resident", "compound_id": foreign["id"]}]})
+    assert outside.status_code == 404
+    escalate = community1.post("/api/v1/accounts", json={
+        "username": "fake-bureau", "password": "a-long-password",
+        "memberships": [{"role": "bureau", "region_id": home["community_id"]}]})
+    assert escalate.status_code == 403

@@ -600,9 +600,12 @@ class Registry:
         return self.party_org_view(org)
 
     # ----- people and appointments -----
-    def person_view(self, person):
-        own = self.caller.account_id is not None and self.session.scalar(
+    def _is_callers_own(self, person):
+        return self.caller.account_id is not None and self.session.scalar(
             select(m.Account.person_id).where(m.Account.id == self.caller.account_id)) == person.id
+
+    def person_view(self, person):
+        own = self._is_callers_own(person)
         return {"id": person.id, "name": person.name, "region_id": person.region_id,
                 "phone": person.phone if own else rules.mask_phone(person.phone)}
 
@@ -618,7 +621,8 @@ class Registry:
 
     def _person_in_reach(self, person_id):
         person = self._get(m.Person, person_id, "person")
-        if not (self.caller.is_system or self.caller.has_role(auth.ADMIN, auth.BUREAU)):
+        if not (self.caller.is_system or self.caller.has_role(auth.ADMIN, auth.BUREAU)
+                or self._is_callers_own(person)):
             region = self.session.get(m.Region, person.region_id) if person.region_id else None
             if region is None or not self.caller.reaches_path(region.path, LOCAL_EDITORS):
                 raise NotFound(f"person {person_id} does not exist or is outside your jurisdiction")
