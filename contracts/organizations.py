@@ -168,3 +168,33 @@ class DepartmentCreated(_Strict):
 class RegistryImported(_Strict):
     kind = fields.String(required=True, validate=validate.OneOf(["compounds", "companies"]))
     created = fields.Integer(required=True)
+
+
+@event_contract(SOURCE, "building_added", 1, "A building was added to a compound.")
+class BuildingAdded(_Strict):
+    building_id = fields.Integer(required=True)
+    compound_id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    households = fields.Integer(required=True)
+
+
+@event_contract(SOURCE, "person_registered", 1, "A person was registered (only ids: names and phones stay inside).")
+class PersonRegistered(_Strict):
+    person_id = fields.Integer(required=True)
+    region_id = fields.Integer(allow_none=True)
+
+
+@event_contract(SOURCE, "appointment_recorded", 1,
+                "A person took a position in a party organization, owners' organization or company.")
+class AppointmentRecorded(_Strict):
+    appointment_id = fields.Integer(required=True)
+    person_id = fields.Integer(required=True)
+    organization_kind = fields.String(required=True, validate=validate.OneOf(["party", "owners", "company"]))
+    organization_id = fields.Integer(required=True)
+    compound_id = fields.Integer(allow_none=True)
+
+
+@event_contract(SOURCE, "api_client_created", 1, "Another system was given API access (never its secret).")
+class ApiClientCreated(_Strict):
+    api_client_id = fields.Integer(required=True)
+    region_id = fields.Integer(required=True)

@@ -11,7 +11,7 @@ import random
 from kit import auth
 from services.organizations.domain.credit_code import make_credit_code
 from services.organizations.domain.rules import OwnerOrganizationType
-from services.organizations.registry import Registry
+from services.organizations.registry import Registry, hash_password
 
 COUNTY = ("371526", "高唐县")
 STREETS = [("371526001", "鱼邱湖街道"), ("371526002", "汇鑫街道"), ("371526003", "人和街道")]
@@ -156,6 +156,7 @@ def _accounts(reg, password, county, streets, communities, compounds, companies,
     other_company = next(c for c in companies[STATE_OWNED_COMPANIES:] if c.id != company1.id)
     owners_org = next(o for o in home.owner_organizations)
     people = {}
+    shared_hash = hash_password(password)
     accounts = [
         ("admin", auth.ADMIN, {"region_id": county["id"]}, "县信息中心 county IT"),
         ("bureau", auth.BUREAU, {"region_id": county["id"]}, "县住建局 housing bureau"),
@@ -176,7 +177,7 @@ def _accounts(reg, password, county, streets, communities, compounds, companies,
         person = reg.create_person({"name": _person_name(n), "phone": f"1380635{n:04d}", "region_id": region_id})
         people[username] = person
         reg.create_account({"username": username, "password": password, "person_id": person["id"],
-                            "memberships": [{"role": role, **scope}]}, demo=True)
+                            "memberships": [{"role": role, **scope}]}, demo=True, password_hash=shared_hash)
         listed.append((username, role, where))
     # Cross-appointment (交叉任职): the party branch member also sits on the owners' committee.
     reg.create_appointment({"person_id": people["party1"]["id"], "organization_kind": "party",

@@ -319,6 +319,8 @@ class Registry:
         self.session.add(building)
         compound.building_count = max(compound.building_count, len(compound.buildings) + 1)
         self.session.flush()
+        self._emit("building_added", {"building_id": building.id, "compound_id": compound.id,
+                                      "number": building.number, "households": building.households})
         return {"id": building.id, "number": building.number, "units": building.units,
                 "households": building.households}
 
@@ -617,6 +619,7 @@ class Registry:
         person = m.Person(**data)
         self.session.add(person)
         self.session.flush()
+        self._emit("person_registered", {"person_id": person.id, "region_id": person.region_id})
         return self.person_view(person)
 
     def _person_in_reach(self, person_id):
@@ -655,6 +658,10 @@ class Registry:
         appointment = m.Appointment(**data, compound_id=compound_id, person=person)
         self.session.add(appointment)
         self.session.flush()
+        self._emit("appointment_recorded", {"appointment_id": appointment.id, "person_id": person.id,
+                                            "organization_kind": appointment.organization_kind,
+                                            "organization_id": appointment.organization_id,
+                                            "compound_id": compound_id})
         return self.appointment_view(appointment)
 
     def cross_appointments(self, query):
@@ -718,13 +725,15 @@ class Registry:
                                                               "organization_id", "department_id", "room")}
                                 for ms in account.memberships]}
 
-    def create_account(self, data, demo=False):
+    def create_account(self, data, demo=False, password_hash=None):
+        """`password_hash` lets the demo loader hash its one shared password once."""
         self.caller.require(*LOCAL_EDITORS)
         self._unique(m.Account, "username", data["username"])
         if data.get("person_id") is not None:
             self._person_in_reach(data["person_id"])
         memberships = [self._check_membership(dict(ms)) for ms in data.get("memberships", [])]
-        account = m.Account(username=data["username"], password_hash=hash_password(data["password"]),
+        account = m.Account(username=data["username"],
+                            password_hash=password_hash or hash_password(data["password"]),
                             person_id=data.get("person_id"), demo=demo,
                             memberships=[m.Membership(**ms) for ms in memberships])
         self.session.add(account)
@@ -831,6 +840,7 @@ class Registry:
                              client_id="cli_" + secrets.token_hex(8), secret_hash=hash_password(secret))
         self.session.add(client)
         self.session.flush()
+        self._emit("api_client_created", {"api_client_id": client.id, "region_id": client.region_id})
         return {"id": client.id, "name": client.name, "client_id": client.client_id, "region_id": client.region_id,
                 "active": True, "client_secret": secret}
 
