@@ -162,7 +162,7 @@ def events():
 
 
 @events.command(help="Print events as they pass (a temporary queue bound to PATTERN, default all).")
-@click.option("--pattern", default="#", help="Routing key pattern, e.g. 'organizations.compound_*'.")
+@click.option("--pattern", default="#", help="Routing key pattern: '<source>.<event_type>', * for one word, # for any, e.g. 'organizations.*'.")
 @click.option("--count", default=0, help="Stop after this many events (0: run until interrupted).")
 def tail(pattern, count):
     from kombu import Connection, Queue
