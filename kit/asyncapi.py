@@ -3,7 +3,7 @@ import yaml
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from kit.config import ROOT
+from kit.config import ROOT, load
 from kit.contracts import EnvelopeSchema, all_contracts
 
 DOCUMENT = ROOT / "docs" / "asyncapi.yaml"
@@ -20,7 +20,8 @@ def _json_schemas(contracts):
     return names, spec.to_dict()["components"]["schemas"]
 
 
-def build(settings_exchange="redprop.events"):
+def build(settings_exchange=None):
+    settings_exchange = settings_exchange or load()["messaging"]["events_exchange"]
     contracts = all_contracts()
     names, schemas = _json_schemas(contracts)
     channels, messages = {}, {}

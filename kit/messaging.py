@@ -234,6 +234,7 @@ class Outbox(DependencyProvider):
             except Exception:
                 failures += 1
                 log.exception("outbox relay failed; retrying")
+                self._measure_backlog()
                 if connection is not None:
                     connection.release()
                     connection = None
@@ -260,12 +261,19 @@ class Outbox(DependencyProvider):
                                  retry_policy={"max_retries": 3})
                 row.published_at = utcnow()
             session.commit()
-            if rows:
-                metrics.OUTBOX_PUBLISHED.labels(service=self.source).inc(len(rows))
-            backlog = session.scalar(select(func.count()).select_from(self.model)
-                                     .where(self.model.published_at.is_(None)))
-            metrics.OUTBOX_BACKLOG.labels(service=self.source).set(backlog)
+        if rows:
+            metrics.OUTBOX_PUBLISHED.labels(service=self.source).inc(len(rows))
+        self._measure_backlog()
         return len(rows)
+
+    def _measure_backlog(self):
+        try:
+            with self.database.session_factory() as session:
+                backlog = session.scalar(select(func.count()).select_from(self.model)
+                                         .where(self.model.published_at.is_(None)))
+            metrics.OUTBOX_BACKLOG.labels(service=self.source).set(backlog)
+        except Exception:  # the database is away too; the gauge keeps its last value
+            log.warning("could not measure the outbox backlog")
 
 
 # ----- parked messages (dead-letter queue) -----
@@ -284,7 +292,9 @@ def _drain(settings, connection):
 def describe_parked(message):
     headers = message.headers or {}
     body = message.decode() if isinstance(message.body, (bytes, str)) else message.body
-    return {"queue": headers.get(ORIGIN_QUEUE_HEADER), "reason": headers.get(REASON_HEADER),
+    deaths = headers.get("x-death") or [{}]  # parked by the broker itself (a quorum queue's delivery limit)
+    return {"queue": headers.get(ORIGIN_QUEUE_HEADER) or deaths[0].get("queue"),
+            "reason": headers.get(REASON_HEADER) or deaths[0].get("reason"),
             "attempts": headers.get(ATTEMPTS_HEADER), "event_id": body.get("event_id") if isinstance(body, dict)
             else None, "event_type": body.get("event_type") if isinstance(body, dict) else None}
 
@@ -317,7 +327,11 @@ def replay_parked(settings, event_id=None, queue=None):
 
 def parked_depth(settings):
     with Connection(settings["amqp_uri"]) as connection:
-        _name, count, _consumers = parked_queue(settings)(connection.default_channel).queue_declare(passive=False)
+        try:
+            _name, count, _consumers = connection.default_channel.queue_declare(
+                settings["messaging"]["parked_queue"], passive=True)
+        except connection.channel_errors:  # not declared yet: nothing was ever parked
+            return 0
         return count
 
 

@@ -6,7 +6,8 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
-ENTRYPOINT_CALLS = Counter("redprop_entrypoint_calls_total", "Entrypoint calls (RPC, events, timers, HTTP)",
+ENTRYPOINT_CALLS = Counter("redprop_entrypoint_calls_total",
+                           "Entrypoint calls by outcome: ok, rejected (caller's mistake), error (our fault)",
                            ["service", "entrypoint", "kind", "outcome"])
 ENTRYPOINT_LATENCY = Histogram("redprop_entrypoint_latency_seconds", "Entrypoint latency",
                                ["service", "entrypoint", "kind"], buckets=LATENCY_BUCKETS)
@@ -25,6 +26,13 @@ PARKED_DEPTH = Gauge("redprop_parked_messages", "Messages waiting in the parked 
 
 def serve(port):
     start_http_server(port)
+
+
+def outcome_of(exc_info):
+    """ok; rejected (the caller's mistake: a 4xx application error); error (a fault of ours)."""
+    if exc_info is None:
+        return "ok"
+    return "rejected" if getattr(exc_info[1], "status", 500) < 500 else "error"
 
 
 def error_code(exc):
@@ -47,7 +55,7 @@ class EntrypointMetrics(DependencyProvider):
         name, kind = entrypoint.method_name, type(entrypoint).__name__
         if started is not None:
             ENTRYPOINT_LATENCY.labels(self.service, name, kind).observe(time.perf_counter() - started)
-        outcome = "ok" if exc_info is None else "error"
+        outcome = outcome_of(exc_info)
         ENTRYPOINT_CALLS.labels(self.service, name, kind, outcome).inc()
         if exc_info is not None:
             ENTRYPOINT_ERRORS.labels(self.service, name, error_code(exc_info[1])).inc()

@@ -47,6 +47,7 @@ def _keep_hub_awake():
 
 def run(target, settings=None):
     settings = settings or config.load()
+    settings.jwt_secret()  # fail at start-up, not at the first request, when production has no secret
     cls = service_class(target)
     name = cls.name
     logs.configure(name)

@@ -222,7 +222,8 @@ class Process:
     """A service in its own OS process (for fault tests that kill it)."""
 
     def __init__(self, settings_env, name, extra_env=None, module="kit.runner"):
-        self.env = {**os.environ, **settings_env, **(extra_env or {}), "PYTHONPATH": str(ROOT)}
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("REDPROP")}
+        self.env = {**inherited, **settings_env, **(extra_env or {}), "PYTHONPATH": str(ROOT)}
         self.name = name
         self.module = module
         self.proc = None

@@ -24,8 +24,10 @@ def available_services():
     return [name for name in SERVICE_NAMES if (ROOT / "services" / name / "service.py").exists()]
 
 
-def _selected(services):
-    chosen = list(dict.fromkeys(("organizations",) + tuple(services or available_services())))
+def _selected(services, settings=None):
+    """The named services, or else the county's deployed ones that this checkout has; organizations always."""
+    default = [s for s in (settings or config.load())["deployed"] if s in available_services()]
+    chosen = list(dict.fromkeys(("organizations",) + tuple(services or default)))
     unknown = [s for s in chosen if s not in SERVICE_NAMES]
     if unknown:
         raise click.BadParameter(f"unknown service(s): {', '.join(unknown)}; choose from {', '.join(SERVICE_NAMES)}")
@@ -144,7 +146,9 @@ def status():
             except Exception:
                 state = "not running"
             backlog = "-"
-            if name in available_services():
+            url = settings.service(name).get("db_url") or ""
+            local_file = settings.var_dir / f"{name}.db"
+            if name in available_services() and (url or local_file.exists()):
                 try:
                     engine = create_engine(normalize_url(settings.db_url(name)))
                     with engine.connect() as conn:
