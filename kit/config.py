@@ -72,6 +72,8 @@ class Settings(dict):
     def jwt_secret(self):
         if self["jwt"].get("secret"):
             return self["jwt"]["secret"]
+        if "_jwt_secret" in self.__dict__:
+            return self.__dict__["_jwt_secret"]
         if self.production:
             raise RuntimeError("REDPROP_JWT_SECRET must be set in production")
         # Development: one generated secret shared by the processes of this checkout.
@@ -81,7 +83,8 @@ class Settings(dict):
             tmp = path.with_suffix(".tmp")
             tmp.write_text(secrets.token_urlsafe(48))
             os.replace(tmp, path)
-        return path.read_text().strip()
+        self.__dict__["_jwt_secret"] = path.read_text().strip()
+        return self.__dict__["_jwt_secret"]
 
 
 def load(environ=None, extra=None):

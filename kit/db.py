@@ -85,6 +85,9 @@ class IdempotencyMixin:
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+WROTE_EVENTS = "wrote_events"  # set in session.info by the outbox writer
+
+
 class UnitOfWork:
     """One worker's access to the database. `transaction()` commits on success and rolls back on error; nested
     transactions join the outer one, so a decorator (idempotency, inbox) and the code it wraps commit together."""
@@ -103,6 +106,7 @@ class UnitOfWork:
         self._session = session
         try:
             yield session
+            wrote_events = session.info.get(WROTE_EVENTS, False)
             session.commit()
         except BaseException:
             session.rollback()
@@ -110,7 +114,7 @@ class UnitOfWork:
         finally:
             self._session = None
             session.close()
-        if self._on_commit:
+        if wrote_events and self._on_commit:  # reads and event-less writes leave the relay asleep
             self._on_commit()
 
     @property

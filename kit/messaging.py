@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from kit import metrics
 from kit.config import settings_of
 from kit.contracts import ContractViolation, make_envelope, open_envelope
-from kit.db import Database, utcnow
+from kit.db import WROTE_EVENTS, Database, utcnow
 from kit.logs import correlation
 
 log = logging.getLogger(__name__)
@@ -188,6 +188,7 @@ class OutboxWriter:
         envelope = make_envelope(self.source, event_type, data, correlation_id=self.correlation_id)
         session.add(self.model(event_id=envelope["event_id"], source=self.source, event_type=event_type,
                                version=envelope["version"], envelope=envelope))
+        session.info[WROTE_EVENTS] = True
         return envelope
 
 

@@ -308,7 +308,8 @@ class _RpcBus(SharedExtension):
                         self._open().publish(
                             payload, content_type=content_type, content_encoding=encoding, retry=False,
                             routing_key=f"{service}.{method}", mandatory=True, delivery_mode=NON_PERSISTENT,
-                            reply_to=self.reply_key, correlation_id=correlation_id, headers=headers)
+                            reply_to=self.reply_key, correlation_id=correlation_id, headers=headers,
+                            expiration=timeout)  # nobody waits for an answer after that
                         break
                     except Exception:
                         self._drop()
