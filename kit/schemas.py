@@ -1,4 +1,6 @@
 """Schema helpers shared by every service's API: strict input, list queries, pagination, loading with our errors."""
+import functools
+
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from kit.errors import ValidationFailed
@@ -24,8 +26,16 @@ class OutputSchema(Schema):
         unknown = EXCLUDE
 
 
-def load(schema, data, partial=False):
+@functools.cache
+def instance(schema_cls):
+    """One instance per schema class: building a marshmallow schema copies all its fields, and instances are
+    safe to share between workers."""
+    return schema_cls()
+
+
+def load(schema_cls, data, partial=False):
     """Validate input with a schema; a failure becomes a 422 with the field messages as details."""
+    schema = instance(schema_cls)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -36,9 +46,10 @@ def load(schema, data, partial=False):
         raise ValidationFailed("the input is not valid", details=exc.messages) from None
 
 
-def page(query, items_query_fn, total, schema):
-    """A page of results in the list envelope every list endpoint answers."""
-    offset = (query["page"] - 1) * query["page_size"]
-    items = items_query_fn(offset, query["page_size"])
-    return {"items": schema.dump(items, many=True), "total": total, "page": query["page"],
-            "page_size": query["page_size"]}
+def dump(schema_cls, obj):
+    return instance(schema_cls).dump(obj)
+
+
+def dump_page(schema_cls, result):
+    """A page of results ({items, total, page, page_size}) with its items dumped through the schema."""
+    return {**result, "items": instance(schema_cls).dump(result["items"], many=True)}

@@ -14,11 +14,14 @@ from sqlalchemy.orm import selectinload
 
 from kit import auth
 from kit.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from kit.schemas import instance
 from services.organizations import models as m
 from services.organizations.domain import rules
 from services.organizations.domain.coverage import CompanyFacts, CompoundFacts, compute_coverage
-from services.organizations.domain.credit_code import validate_credit_code
-from services.organizations.schemas import COMPANY_SELF_SERVICE_FIELDS
+from services.organizations.domain.credit_code import (credit_code_problem, normalize_credit_code,
+                                                       validate_credit_code)
+from services.organizations.domain.tabular import validate_rows
+from services.organizations.schemas import COMPANY_SELF_SERVICE_FIELDS, CompanyImportRow, CompoundImportRow
 
 PASSWORD_HASHER = PasswordHasher()
 # Verifying against this when the user is unknown keeps unknown and known usernames equally slow.
@@ -892,8 +895,6 @@ class Importer:
         self.session = registry.session
 
     def compounds(self, rows):
-        from services.organizations.domain.tabular import validate_rows
-        from services.organizations.schemas import CompoundImportRow
         registry = self.registry
         communities = {r.code: r for r in self.session.scalars(select(m.Region).where(m.Region.level == "community"))}
         existing = set(self.session.scalars(select(m.Compound.code)))
@@ -912,7 +913,7 @@ class Importer:
                 errors["code"] = [f"repeats row {seen[row['code']]}"]
             seen.setdefault(row["code"], number)
             return errors or None
-        valid, errors = validate_rows(rows, CompoundImportRow(), check)
+        valid, errors = validate_rows(rows, instance(CompoundImportRow), check)
         if errors:
             raise ValidationFailed(f"{len(errors)} of {len(rows)} rows have errors; nothing was imported",
                                    details={"rows": errors})
@@ -938,9 +939,6 @@ class Importer:
         return {"kind": "compounds", "created": len(compounds), "rows": len(rows)}
 
     def companies(self, rows):
-        from services.organizations.domain.credit_code import credit_code_problem, normalize_credit_code
-        from services.organizations.domain.tabular import validate_rows
-        from services.organizations.schemas import CompanyImportRow
         registry = self.registry
         registry.caller.require(*REGISTRY_EDITORS)
         existing = set(self.session.scalars(select(m.Company.credit_code)))
@@ -957,7 +955,7 @@ class Importer:
                 return {"credit_code": [f"repeats row {seen[code]}"]}
             seen[code] = number
             return None
-        valid, errors = validate_rows(rows, CompanyImportRow(), check)
+        valid, errors = validate_rows(rows, instance(CompanyImportRow), check)
         if errors:
             raise ValidationFailed(f"{len(errors)} of {len(rows)} rows have errors; nothing was imported",
                                    details={"rows": errors})

@@ -10,16 +10,12 @@ from kit.logs import CorrelationContext
 from kit.messaging import Outbox
 from kit.metrics import EntrypointMetrics
 from kit.rpc import RequestContext, idempotent, rpc
-from kit.schemas import QuerySchema, load
+from kit.schemas import QuerySchema, dump, dump_page, load
 from services.organizations import models, schemas as s
 from services.organizations.domain.tabular import read_table
 from services.organizations.registry import Importer, Registry
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-
-
-def _page(schema, result):
-    return {**result, "items": schema.dump(result["items"], many=True)}
 
 
 class OrganizationsService:
@@ -44,7 +40,7 @@ class OrganizationsService:
 
     @rpc
     def authenticate(self, data):
-        credentials = load(s.Credentials(), data)
+        credentials = load(s.Credentials, data)
         with self.db.transaction() as session:
             registry = Registry(session, None, production=self.settings.production)
             return registry.authenticate(credentials["username"], credentials["password"])
@@ -53,196 +49,196 @@ class OrganizationsService:
     @rpc
     def list_regions(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.RegionOut(), self._registry(session).list_regions(load(s.RegionQuery(), query)))
+            return dump_page(s.RegionOut, self._registry(session).list_regions(load(s.RegionQuery, query)))
 
     @rpc
     def get_region(self, region_id):
         with self.db.transaction() as session:
-            return s.RegionOut().dump(self._registry(session).get_region(region_id))
+            return dump(s.RegionOut, self._registry(session).get_region(region_id))
 
     @rpc
     @idempotent
     def create_region(self, data):
         with self.db.transaction() as session:
-            return s.RegionOut().dump(self._registry(session).create_region(load(s.RegionIn(), data)))
+            return dump(s.RegionOut, self._registry(session).create_region(load(s.RegionIn, data)))
 
     @rpc
     def update_region(self, region_id, data):
         with self.db.transaction() as session:
-            return s.RegionOut().dump(self._registry(session).update_region(region_id, load(s.RegionPatch(), data)))
+            return dump(s.RegionOut, self._registry(session).update_region(region_id, load(s.RegionPatch, data)))
 
     # ----- compounds -----
     @rpc
     def list_compounds(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.CompoundOut(), self._registry(session).list_compounds(load(s.CompoundQuery(), query)))
+            return dump_page(s.CompoundOut, self._registry(session).list_compounds(load(s.CompoundQuery, query)))
 
     @rpc
     def get_compound(self, compound_id):
         with self.db.transaction() as session:
-            return s.CompoundOut().dump(self._registry(session).get_compound(compound_id))
+            return dump(s.CompoundOut, self._registry(session).get_compound(compound_id))
 
     @rpc
     @idempotent
     def create_compound(self, data):
         with self.db.transaction() as session:
             registry = self._registry(session)
-            compound = registry.create_compound(load(s.CompoundIn(), data))
-            return s.CompoundOut().dump(registry.compound_view(compound))
+            compound = registry.create_compound(load(s.CompoundIn, data))
+            return dump(s.CompoundOut, registry.compound_view(compound))
 
     @rpc
     def update_compound(self, compound_id, data):
         with self.db.transaction() as session:
-            return s.CompoundOut().dump(
-                self._registry(session).update_compound(compound_id, load(s.CompoundPatch(), data, partial=True)))
+            return dump(s.CompoundOut, 
+                self._registry(session).update_compound(compound_id, load(s.CompoundPatch, data, partial=True)))
 
     @rpc
     def list_buildings(self, compound_id):
         with self.db.transaction() as session:
             items = self._registry(session).list_buildings(compound_id)
-            return {"items": s.BuildingOut().dump(items, many=True), "total": len(items)}
+            return {"items": dump(s.BuildingOut, items, many=True), "total": len(items)}
 
     @rpc
     @idempotent
     def add_building(self, compound_id, data):
         with self.db.transaction() as session:
-            return s.BuildingOut().dump(self._registry(session).add_building(compound_id, load(s.BuildingIn(), data)))
+            return dump(s.BuildingOut, self._registry(session).add_building(compound_id, load(s.BuildingIn, data)))
 
     # ----- companies -----
     @rpc
     def list_companies(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.CompanyOut(), self._registry(session).list_companies(load(s.CompanyQuery(), query)))
+            return dump_page(s.CompanyOut, self._registry(session).list_companies(load(s.CompanyQuery, query)))
 
     @rpc
     def get_company(self, company_id):
         with self.db.transaction() as session:
-            return s.CompanyOut().dump(self._registry(session).get_company(company_id))
+            return dump(s.CompanyOut, self._registry(session).get_company(company_id))
 
     @rpc
     @idempotent
     def create_company(self, data):
         with self.db.transaction() as session:
             registry = self._registry(session)
-            return s.CompanyOut().dump(registry.company_view(registry.create_company(load(s.CompanyIn(), data))))
+            return dump(s.CompanyOut, registry.company_view(registry.create_company(load(s.CompanyIn, data))))
 
     @rpc
     def update_company(self, company_id, data):
         with self.db.transaction() as session:
-            return s.CompanyOut().dump(
-                self._registry(session).update_company(company_id, load(s.CompanyPatch(), data, partial=True)))
+            return dump(s.CompanyOut, 
+                self._registry(session).update_company(company_id, load(s.CompanyPatch, data, partial=True)))
 
     # ----- contracts -----
     @rpc
     def list_contracts(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.ContractOut(), self._registry(session).list_contracts(load(s.ContractQuery(), query)))
+            return dump_page(s.ContractOut, self._registry(session).list_contracts(load(s.ContractQuery, query)))
 
     @rpc
     def get_contract(self, contract_id):
         with self.db.transaction() as session:
-            return s.ContractOut().dump(self._registry(session).get_contract(contract_id))
+            return dump(s.ContractOut, self._registry(session).get_contract(contract_id))
 
     @rpc
     @idempotent
     def create_contract(self, data):
         with self.db.transaction() as session:
-            return s.ContractOut().dump(self._registry(session).create_contract(load(s.ContractIn(), data)))
+            return dump(s.ContractOut, self._registry(session).create_contract(load(s.ContractIn, data)))
 
     @rpc
     def terminate_contract(self, contract_id, data):
         with self.db.transaction() as session:
-            return s.ContractOut().dump(
-                self._registry(session).terminate_contract(contract_id, load(s.ContractTermination(), data)))
+            return dump(s.ContractOut, 
+                self._registry(session).terminate_contract(contract_id, load(s.ContractTermination, data)))
 
     # ----- owners' and party organizations -----
     @rpc
     def list_owner_organizations(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.OwnerOrganizationOut(),
-                         self._registry(session).list_owner_organizations(load(s.OrganizationQuery(), query)))
+            return dump_page(s.OwnerOrganizationOut,
+                         self._registry(session).list_owner_organizations(load(s.OrganizationQuery, query)))
 
     @rpc
     def get_owner_organization(self, organization_id):
         with self.db.transaction() as session:
-            return s.OwnerOrganizationOut().dump(self._registry(session).get_owner_organization(organization_id))
+            return dump(s.OwnerOrganizationOut, self._registry(session).get_owner_organization(organization_id))
 
     @rpc
     @idempotent
     def create_owner_organization(self, data):
         with self.db.transaction() as session:
-            return s.OwnerOrganizationOut().dump(
-                self._registry(session).create_owner_organization(load(s.OwnerOrganizationIn(), data)))
+            return dump(s.OwnerOrganizationOut, 
+                self._registry(session).create_owner_organization(load(s.OwnerOrganizationIn, data)))
 
     @rpc
     def update_owner_organization(self, organization_id, data):
         with self.db.transaction() as session:
-            return s.OwnerOrganizationOut().dump(self._registry(session).update_owner_organization(
-                organization_id, load(s.OwnerOrganizationPatch(), data)))
+            return dump(s.OwnerOrganizationOut, self._registry(session).update_owner_organization(
+                organization_id, load(s.OwnerOrganizationPatch, data)))
 
     @rpc
     def list_party_organizations(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.PartyOrganizationOut(),
-                         self._registry(session).list_party_organizations(load(s.OrganizationQuery(), query)))
+            return dump_page(s.PartyOrganizationOut,
+                         self._registry(session).list_party_organizations(load(s.OrganizationQuery, query)))
 
     @rpc
     @idempotent
     def create_party_organization(self, data):
         with self.db.transaction() as session:
-            return s.PartyOrganizationOut().dump(
-                self._registry(session).create_party_organization(load(s.PartyOrganizationIn(), data)))
+            return dump(s.PartyOrganizationOut, 
+                self._registry(session).create_party_organization(load(s.PartyOrganizationIn, data)))
 
     # ----- people, appointments, accounts -----
     @rpc
     @idempotent
     def create_person(self, data):
         with self.db.transaction() as session:
-            return s.PersonOut().dump(self._registry(session).create_person(load(s.PersonIn(), data)))
+            return dump(s.PersonOut, self._registry(session).create_person(load(s.PersonIn, data)))
 
     @rpc
     def get_person(self, person_id):
         with self.db.transaction() as session:
-            return s.PersonOut().dump(self._registry(session).get_person(person_id))
+            return dump(s.PersonOut, self._registry(session).get_person(person_id))
 
     @rpc
     @idempotent
     def create_appointment(self, data):
         with self.db.transaction() as session:
-            return s.AppointmentOut().dump(self._registry(session).create_appointment(load(s.AppointmentIn(), data)))
+            return dump(s.AppointmentOut, self._registry(session).create_appointment(load(s.AppointmentIn, data)))
 
     @rpc
     def list_cross_appointments(self, query=None):
-        query = load(s.OrganizationQuery(), query)
+        query = load(s.OrganizationQuery, query)
         with self.db.transaction() as session:
-            return _page(s.CrossAppointmentOut(), self._registry(session).cross_appointments(query))
+            return dump_page(s.CrossAppointmentOut, self._registry(session).cross_appointments(query))
 
     @rpc
     @idempotent
     def create_account(self, data):
         with self.db.transaction() as session:
-            return s.AccountOut().dump(self._registry(session).create_account(load(s.AccountIn(), data)))
+            return dump(s.AccountOut, self._registry(session).create_account(load(s.AccountIn, data)))
 
     @rpc
     def list_accounts(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.AccountOut(), self._registry(session).list_accounts(load(QuerySchema(), query)))
+            return dump_page(s.AccountOut, self._registry(session).list_accounts(load(QuerySchema, query)))
 
     @rpc
     def get_account(self, account_id):
         with self.db.transaction() as session:
-            return s.AccountOut().dump(self._registry(session).get_account(account_id))
+            return dump(s.AccountOut, self._registry(session).get_account(account_id))
 
     @rpc
     def grant_membership(self, account_id, data):
         with self.db.transaction() as session:
-            return s.AccountOut().dump(
-                self._registry(session).grant_membership(account_id, load(s.MembershipIn(), data)))
+            return dump(s.AccountOut, 
+                self._registry(session).grant_membership(account_id, load(s.MembershipIn, data)))
 
     @rpc
     def revoke_membership(self, account_id, membership_id):
         with self.db.transaction() as session:
-            return s.AccountOut().dump(self._registry(session).revoke_membership(account_id, membership_id))
+            return dump(s.AccountOut, self._registry(session).revoke_membership(account_id, membership_id))
 
     @rpc
     def whoami(self):
@@ -254,24 +250,24 @@ class OrganizationsService:
     @idempotent
     def create_department(self, data):
         with self.db.transaction() as session:
-            return s.DepartmentOut().dump(self._registry(session).create_department(load(s.DepartmentIn(), data)))
+            return dump(s.DepartmentOut, self._registry(session).create_department(load(s.DepartmentIn, data)))
 
     @rpc
     def list_departments(self, query=None):
         with self.db.transaction() as session:
-            return _page(s.DepartmentOut(), self._registry(session).list_departments(load(QuerySchema(), query)))
+            return dump_page(s.DepartmentOut, self._registry(session).list_departments(load(QuerySchema, query)))
 
     @rpc
     @idempotent
     def create_api_client(self, data):
         with self.db.transaction() as session:
-            return s.ApiClientOut().dump(self._registry(session).create_api_client(load(s.ApiClientIn(), data)))
+            return dump(s.ApiClientOut, self._registry(session).create_api_client(load(s.ApiClientIn, data)))
 
     # ----- statistics and import -----
     @rpc
     def coverage(self, query=None):
         with self.db.transaction() as session:
-            return self._registry(session).coverage(load(s.CoverageQuery(), query))
+            return self._registry(session).coverage(load(s.CoverageQuery, query))
 
     @rpc
     def import_registry(self, kind, filename, content_base64):
