@@ -120,7 +120,8 @@ class Api:
             kwargs["data"] = self._json_body(request)
         if route.query is not None:
             kwargs["query"] = {k: request.args.get(k) for k in request.args}
-        result = self.rpc.call(route.service, route.rpc, context=context, **kwargs)
+        timeout = self.settings["rpc"]["upload_timeout"] if route.upload else None
+        result = self.rpc.call(route.service, route.rpc, context=context, timeout=timeout, **kwargs)
         return json_response(result, status=route.status)
 
     # ----- request parts -----
