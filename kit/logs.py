@@ -13,6 +13,13 @@ from pythonjsonlogger.json import JsonFormatter
 correlation = contextvars.ContextVar("correlation_id", default=None)
 
 
+class _ExpectedErrorFilter(logging.Filter):
+    """nameko logs every expected error (a 4xx the caller caused) with its traceback; metrics count those."""
+
+    def filter(self, record):
+        return not (record.name == "nameko.containers" and str(record.msg).startswith("(expected)"))
+
+
 class _CorrelationFilter(logging.Filter):
     def __init__(self, service):
         super().__init__()
@@ -29,6 +36,7 @@ def configure(service, level="INFO", stream=None):
     handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
                                        rename_fields={"levelname": "level", "asctime": "time"}))
     handler.addFilter(_CorrelationFilter(service))
+    handler.addFilter(_ExpectedErrorFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -24,7 +24,6 @@ from kit import metrics
 from kit.config import settings_of
 from kit.contracts import ContractViolation, make_envelope, open_envelope
 from kit.db import WROTE_EVENTS, Database, utcnow
-from kit.logs import correlation
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,6 @@
 """Alembic per service: each service keeps its migrations in `services/<name>/migrations`."""
-from pathlib import Path
-
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.environment import EnvironmentContext  # noqa: F401  (documented entry for env.py)
 
 from kit.config import ROOT
 from kit.db import make_engine, normalize_url
@@ -36,6 +33,3 @@ def run_env(context, target_metadata):
             context.run_migrations()
     engine.dispose()
 
-
-def migrations_dir(service_name):
-    return Path(ROOT / "services" / service_name / "migrations")

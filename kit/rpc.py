@@ -35,7 +35,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy.exc import IntegrityError
 
 from kit.auth import TOKEN_CONTEXT_KEY
-from kit.errors import ServiceNotDeployed, UpstreamTimeout, ValidationFailed
+from kit.errors import AppError, ServiceNotDeployed, UpstreamTimeout, ValidationFailed
 
 log = logging.getLogger("redprop.rpc")
 
@@ -132,6 +132,10 @@ class _RpcConsumer(RpcConsumer):
 
 class RpcEntrypoint(Rpc):
     rpc_consumer = _RpcConsumer()
+
+    def __init__(self, expected_exceptions=AppError, **kwargs):
+        # A caller's mistake (4xx) is an expected outcome, not a fault worth a traceback in the logs.
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
 
 rpc = RpcEntrypoint.decorator

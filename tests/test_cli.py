@@ -7,7 +7,7 @@ import pytest
 
 from kit.config import ROOT
 from kit.testing import environment_for, migrate, running, wait_until
-from tests.test_messaging_faults import PROBE, register_company
+from tests.probe import PROBE, register_company
 
 pytestmark = pytest.mark.integration
 

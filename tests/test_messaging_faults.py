@@ -7,24 +7,15 @@ from kombu import Connection, Queue
 from sqlalchemy import create_engine, text
 
 from kit import metrics
-from kit.auth import system_token
 from kit.contracts import open_envelope
 from kit.db import normalize_url
 from kit.messaging import events_exchange, list_parked, replay_parked
 from kit.rpc import standalone_call
 from kit.testing import (ApiClient, Process, environment_for, free_port, load_demo, migrate, running,
                          wait_until)
-from services.organizations.domain.credit_code import make_credit_code
+from tests.probe import PROBE, register_company
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
-PROBE = "tests.probe.service:ProbeService"
-
-
-def register_company(settings, name, n):
-    return standalone_call(settings, "organizations", "create_company", token=system_token(settings),
-                           data={"name": name, "credit_code": make_credit_code(f"91371526MA{n:07d}")})
-
-
 def scalar(url, sql):
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:

@@ -3,7 +3,7 @@ import io
 
 import openpyxl
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, text
 
 from kit.db import normalize_url
 from services.organizations.domain.credit_code import make_credit_code

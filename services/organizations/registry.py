@@ -195,7 +195,8 @@ class Registry:
         if exclude_id is not None:
             stmt = stmt.where(model.id != exclude_id)
         if self.session.scalar(stmt) is not None:
-            raise Conflict(f"{column} {value!r} is already registered", details={column: ["already registered"]})
+            # the value is not repeated: a username may be a phone number, and messages reach the logs
+            raise Conflict(f"this {column} is already registered", details={column: ["already registered"]})
 
     # ----- compounds -----
     def _active_contract(self, compound):
