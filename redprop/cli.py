@@ -6,6 +6,7 @@
     redprop status               services, outbox backlogs, parked messages
     redprop events tail          print events as they pass
     redprop dlq list | replay    inspect and replay parked messages
+    redprop revision SERVICE -m  write a migration after changing a service's models (developers)
 """
 import json
 import os
@@ -210,6 +211,21 @@ def dlq_list():
 def dlq_replay(event_id, queue):
     from kit.messaging import replay_parked
     click.echo(f"replayed {replay_parked(config.load(), event_id=event_id, queue=queue)} message(s)")
+
+
+@main.command(help="Write a new Alembic migration for SERVICE from the difference between its models and its "
+                    "migrations (developers, after changing models.py).")
+@click.argument("service")
+@click.option("-m", "--message", required=True, help="What the migration does.")
+def revision(service, message):
+    import tempfile
+    from alembic import command
+    from kit.migrations import alembic_config, upgrade
+    _selected([service])
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/schema.db"
+        upgrade(service, url)
+        command.revision(alembic_config(service, url), message=message, autogenerate=True)
 
 
 @main.command(help="Write docs/asyncapi.yaml from the event contracts.")
