@@ -43,6 +43,14 @@ IDEMPOTENCY_CONTEXT_KEY = "idempotency_key"
 CORRELATION_CONTEXT_KEY = "correlation_id"
 
 
+def _release_quietly(connection):
+    if connection is not None:
+        try:
+            connection.release()
+        except Exception:  # pragma: no cover - already broken
+            pass
+
+
 class _Channel:
     """One AMQP connection and channel, used by many green threads in turn (a lock keeps their frames apart).
     Reconnects on the next use after a failure."""
@@ -69,11 +77,7 @@ class _Channel:
 
     def close(self):
         connection, self.connection, self.producer = self.connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # pragma: no cover - already broken
-                pass
+        _release_quietly(connection)
 
     def publish_raw(self, payload, content_type, content_encoding, **kwargs):
         """Publish an already-serialized body; one reconnect and retry on a connection failure."""
@@ -251,11 +255,7 @@ class _RpcBus(SharedExtension):
 
     def _drop(self, failed=False):
         connection, self.connection, self.producer = self.connection, None, None
-        if connection is not None:
-            try:
-                connection.release()
-            except Exception:  # pragma: no cover - already broken
-                pass
+        _release_quietly(connection)
         if failed:  # replies to requests sent on the old connection are gone with its queue
             pending, self.pending = self.pending, {}
             for event in pending.values():

@@ -264,3 +264,22 @@ def test_new_accounts_get_roles_within_the_granters_reach(demo_county):
         "username": "fake-bureau", "password": "a-long-password",
         "memberships": [{"role": "bureau", "region_id": home["community_id"]}]})
     assert escalate.status_code == 403
+
+
+def test_company_import_checks_every_credit_code(demo_county):
+    settings, client = demo_county
+    bureau = client.as_user("bureau")
+    good = make_credit_code("91371526MA6666661")
+    rows = f"企业名称,统一社会信用代码,从业人员,国有企业\n甲物业,{good},12,否\n乙物业,91371526MA0000000X,5,否\n"
+    before = count_rows(settings, "companies")
+    refused = bureau.post("/api/v1/imports/companies", files={"file": ("c.csv", rows.encode("gb18030"))})
+    assert refused.status_code == 422
+    assert refused.json()["details"]["rows"] == [
+        {"row": 3, "errors": {"credit_code": ["wrong check character 'X' at position 18: expected 'K'"]}}]
+    assert count_rows(settings, "companies") == before
+    fixed = rows.replace("91371526MA0000000X", make_credit_code("91371526MA0000000"))
+    done = bureau.post("/api/v1/imports/companies", files={"file": ("c.csv", fixed.encode("gb18030"))})
+    assert done.status_code == 201 and done.json()["created"] == 2
+    assert bureau.get("/api/v1/companies?q=甲物业").json()["items"][0]["staff_count"] == 12
+    assert client.as_user("community1").post("/api/v1/imports/companies",
+                                              files={"file": ("c.csv", fixed.encode())}).status_code == 403

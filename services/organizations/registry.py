@@ -190,6 +190,10 @@ class Registry:
         self._emit("region_updated", self._region_event(region))
         return self.region_view(region)
 
+    def office_region_id(self):
+        """Where the caller's registry office sits: companies it registers are registered there."""
+        return next(iter(sorted(self.caller.ids("region_id", *REGISTRY_EDITORS))), None)
+
     def _unique(self, model, column, value, exclude_id=None):
         stmt = select(model.id).where(getattr(model, column) == value)
         if exclude_id is not None:
@@ -377,8 +381,8 @@ class Registry:
         self.caller.require(*REGISTRY_EDITORS)
         data = dict(data, credit_code=validate_credit_code(data["credit_code"]))
         self._unique(m.Company, "credit_code", data["credit_code"])
-        if data.get("region_id") is None:  # registered where the registering office sits
-            data["region_id"] = next(iter(self.caller.ids("region_id", *REGISTRY_EDITORS)), None)
+        if data.get("region_id") is None:
+            data["region_id"] = self.office_region_id()
         if data.get("region_id") is not None:
             self._require_reach(self._get(m.Region, data["region_id"], "region").path, REGISTRY_EDITORS)
         company = m.Company(**data)
@@ -962,13 +966,15 @@ class Importer:
             seen[code] = number
             return None
         valid, errors = validate_rows(rows, instance(CompanyImportRow), check)
+        region_id = registry.office_region_id()
         if errors:
             raise ValidationFailed(f"{len(errors)} of {len(rows)} rows have errors; nothing was imported",
                                    details={"rows": errors})
         companies = []
         for row in valid:
             row.pop("_row", None)
-            companies.append(m.Company(**row, credit_code=normalize_credit_code(row.pop("credit_code"))))
+            row["credit_code"] = normalize_credit_code(row["credit_code"])
+            companies.append(m.Company(**row, region_id=region_id))
         self.session.add_all(companies)
         self.session.flush()
         for company in companies:
