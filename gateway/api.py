@@ -32,6 +32,14 @@ def json_response(payload, status=200, headers=None):
                     mimetype="application/json")
 
 
+def raw_response(result):
+    """A service's non-JSON answer (a CSV export, an attachment)."""
+    body = base64.b64decode(result["body_base64"]) if "body_base64" in result else result["body"]
+    headers = {"Content-Disposition": f'attachment; filename="{result["filename"]}"'} \
+        if result.get("filename") else None
+    return Response(body, status=200, headers=headers, content_type=result["content_type"])
+
+
 def error_response(error, headers=None):
     return json_response(error.to_dict(), status=error.status, headers=headers)
 
@@ -116,12 +124,16 @@ class Api:
         kwargs = dict(params)
         if route.upload:
             kwargs.update(self._upload(request))
+        elif route.form and request.mimetype == "multipart/form-data":
+            kwargs.update(self._form(request))
         elif request.method in BODY_METHODS:
-            kwargs["data"] = self._json_body(request)
+            kwargs["data"] = self._json_body(request, optional=route.optional_body)
         if route.query is not None:
             kwargs["query"] = {k: request.args.get(k) for k in request.args}
         timeout = self.settings["rpc"]["upload_timeout"] if route.upload else None
         result = self.rpc.call(route.service, route.rpc, context=context, timeout=timeout, **kwargs)
+        if route.raw:
+            return raw_response(result)
         return json_response(result, status=route.status)
 
     # ----- request parts -----
@@ -142,9 +154,11 @@ class Api:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes", details={"limit": limit})
         return body
 
-    def _json_body(self, request):
+    def _json_body(self, request, optional=False):
         body = self._read_body(request)
         if not body.strip():
+            if optional:
+                return {}
             raise BadRequest("this endpoint needs a JSON body")
         if request.mimetype != "application/json":
             raise UnsupportedMediaType("send the body as application/json",
@@ -155,18 +169,36 @@ class Api:
             raise BadRequest("the body is not valid JSON", details={"error": str(exc)[:200]},
                              code="malformed_json") from None
 
-    def _upload(self, request):
+    def _multipart(self, request):
+        """Check the declared size before anything is read, then let werkzeug parse within the same limit."""
         limit = self.settings["gateway"]["max_body_bytes"]
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the upload is larger than {limit} bytes", details={"limit": limit})
         if request.mimetype != "multipart/form-data":
-            raise UnsupportedMediaType("upload the file as multipart/form-data in the field `file`")
+            raise UnsupportedMediaType("send the file as multipart/form-data")
         request.max_content_length = limit
-        upload = request.files.get("file")
-        if upload is None:
-            raise BadRequest("no file in the field `file`", details={"file": ["missing"]})
+        request.max_form_memory_size = limit
+        return request
+
+    @staticmethod
+    def _file(upload):
         return {"filename": upload.filename or "upload",
                 "content_base64": base64.b64encode(upload.read()).decode("ascii")}
+
+    def _upload(self, request):
+        upload = self._multipart(request).files.get("file")
+        if upload is None:
+            raise BadRequest("no file in the field `file`", details={"file": ["missing"]})
+        return self._file(upload)
+
+    def _form(self, request):
+        form = self._multipart(request).form
+        try:
+            data = json.loads(form.get("ticket") or "{}")
+        except ValueError as exc:
+            raise BadRequest("the field `ticket` is not valid JSON", details={"error": str(exc)[:200]},
+                             code="malformed_json") from None
+        return {"data": data, "files": [self._file(f) for f in request.files.getlist("photos")]}
 
     # ----- the gateway's own endpoints -----
     def _token(self, request):

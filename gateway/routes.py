@@ -6,6 +6,7 @@ Path parameters become keyword arguments, the query string becomes `query=`, a J
 from dataclasses import dataclass
 
 from services.organizations import schemas as org
+from services.tickets import schemas as tk
 
 # Path prefixes owned by each optional service: when it is not deployed they answer 503.
 SERVICE_PREFIXES = {
@@ -31,7 +32,48 @@ class Route:
     many: bool = False
     status: int = 200
     public: bool = False
-    upload: bool = False
+    upload: bool = False         # multipart with one file in the field `file` (imports, attachments)
+    form: bool = False           # JSON, or multipart with the JSON in the field `ticket` and files in `photos`
+    optional_body: bool = False  # an empty body means {}
+    raw: bool = False            # the service answers {content_type, body | body_base64[, filename]}
+
+
+TICKET_ACTIONS = ("claim", "start", "pause", "resume", "resolve", "return", "reassign", "accept", "reject",
+                  "approve-reopen", "deny-reopen", "cancel", "merge", "comment", "supervise", "urge", "return-visit")
+
+TICKET_ROUTES = [
+    Route("GET", "/api/v1/tickets", "tickets", "list_tickets", "List tickets you may see", "tickets",
+          query=tk.TicketQuery, response=tk.TicketSummaryOut, many=True),
+    Route("POST", "/api/v1/tickets", "tickets", "submit_ticket",
+          "Report a problem (报修投诉): JSON, or multipart with the JSON in `ticket` and photos in `photos`",
+          "tickets", body=tk.TicketIn, response=tk.TicketOut, status=201, form=True),
+    Route("GET", "/api/v1/tickets/<int:ticket_id>", "tickets", "get_ticket",
+          "A ticket with its timeline, supervision orders and attachments", "tickets", response=tk.TicketOut),
+    Route("GET", "/api/v1/tickets/<int:ticket_id>/duplicates", "tickets", "ticket_duplicates",
+          "Open tickets of the same compound and category (merge candidates)", "tickets",
+          response=tk.TicketSummaryOut, many=True),
+    Route("POST", "/api/v1/tickets/<int:ticket_id>/attachments", "tickets", "add_attachment",
+          "Add a photo or short video (multipart field `file`; type checked by content, EXIF removed)", "tickets",
+          upload=True, response=tk.TicketOut, status=201),
+    Route("GET", "/api/v1/tickets/<int:ticket_id>/attachments/<name>", "tickets", "get_attachment",
+          "Download an attachment", "tickets", raw=True),
+    Route("POST", "/api/v1/tickets/<int:ticket_id>/supervisions/<int:supervision_id>/answer", "tickets",
+          "answer_supervision", "The handler answers a supervision order (督办回复)", "tickets",
+          body=tk.SupervisionAnswerIn, response=tk.TicketOut),
+    Route("POST", f"/api/v1/tickets/<int:ticket_id>/<any({', '.join(map(repr, TICKET_ACTIONS))}):action>", "tickets",
+          "act_on_ticket", "Move a ticket on: " + ", ".join(TICKET_ACTIONS) + " (409 when the state does not "
+          "allow it, 403 when your role may not)", "tickets", body=tk.ActionIn, response=tk.TicketOut,
+          optional_body=True),
+    Route("GET", "/api/v1/ticket-categories", "tickets", "list_categories", "The category tree with its rules",
+          "tickets", query=tk.CategoryQuery, response=tk.CategoryOut, many=True),
+    Route("POST", "/api/v1/ticket-categories", "tickets", "create_category", "Add a category (housing bureau)",
+          "tickets", body=tk.CategoryIn, response=tk.CategoryOut, status=201),
+    Route("PATCH", "/api/v1/ticket-categories/<int:category_id>", "tickets", "update_category",
+          "Change a category's rules (housing bureau)", "tickets", body=tk.CategoryPatch, response=tk.CategoryOut),
+    Route("GET", "/api/v1/stats/tickets", "tickets", "ticket_statistics",
+          "Ticket statistics by company, compound, community, street or county (format=csv for a spreadsheet)",
+          "statistics", query=tk.StatsQuery, raw=True),
+]
 
 
 def _crud(tag, base, param, schemas, rpc_names, summaries):
@@ -121,4 +163,5 @@ ROUTES = [
     Route("POST", "/api/v1/imports/<any(compounds, companies):kind>", "organizations", "import_registry",
           "Bulk import from CSV or XLSX (multipart field `file`); a file with any error imports nothing",
           "imports", upload=True, status=201),
+    *TICKET_ROUTES,
 ]

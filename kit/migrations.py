@@ -1,5 +1,8 @@
 """Alembic per service: each service keeps its migrations in `services/<name>/migrations`."""
+import importlib
+
 from alembic import command
+from sqlalchemy.orm import Session
 from alembic.config import Config
 
 from kit.config import ROOT
@@ -14,7 +17,21 @@ def alembic_config(service_name, db_url):
 
 
 def upgrade(service_name, db_url, revision="head"):
+    """Migrate, then load the reference data the service needs from its first start (idempotently)."""
     command.upgrade(alembic_config(service_name, db_url), revision)
+    seed(service_name, db_url)
+
+
+def seed(service_name, db_url):
+    try:
+        module = importlib.import_module(f"services.{service_name}.seed")
+    except ModuleNotFoundError:
+        return
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        module.seed(session)
+        session.commit()
+    engine.dispose()
 
 
 def run_env(context, target_metadata):

@@ -184,14 +184,36 @@ def load_demo(settings):
 
 
 @contextlib.contextmanager
-def demo_platform(settings):
-    """Organizations and the gateway on the real broker, with the demo county loaded; yields an ApiClient."""
-    migrate(settings)
+def demo_platform(settings, services=("organizations",)):
+    """The services and the gateway on the real broker, with the demo county loaded; yields an ApiClient once
+    every service answers (and tickets has copied the registry)."""
+    migrate(settings, services)
     load_demo(settings)
-    with running(settings, "organizations", "gateway"):
+    with running(settings, *services, "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
         wait_for(lambda: client.get("/health").status_code == 200, timeout=15)
+        if "tickets" in services:
+            wait_for(lambda: _registry_copied(settings), timeout=60)
         yield client
+
+
+def _registry_copied(settings):
+    engine = create_engine(settings.db_url("tickets").replace("postgresql://", "postgresql+pg8000://"))
+    with engine.connect() as conn:
+        synced = conn.execute(text("SELECT count(*) FROM sync_state")).scalar()
+    engine.dispose()
+    return synced > 0
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def ticket_county(request, tmp_path_factory):
+    """Organizations, tickets and the gateway with the demo county: (settings, ApiClient), per module."""
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(temporary_vhost())
+        settings = build_settings(stack, uri, tmp_path_factory.mktemp("tickets"), request.param,
+                                  deployed=("organizations", "tickets"))
+        client = stack.enter_context(demo_platform(settings, ("organizations", "tickets")))
+        yield settings, client
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

@@ -6,8 +6,9 @@ from sqlalchemy import create_engine
 
 from kit.migrations import upgrade
 from services.organizations.models import Base as OrganizationsBase
+from services.tickets.models import Base as TicketsBase
 
-MODELS = {"organizations": OrganizationsBase.metadata}
+MODELS = {"organizations": OrganizationsBase.metadata, "tickets": TicketsBase.metadata}
 
 
 @pytest.mark.parametrize("service", sorted(MODELS))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from kit import auth
 from kit.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
+from kit.privacy import mask_phone
 from kit.schemas import instance
 from services.organizations import models as m
 from services.organizations.domain import rules
@@ -622,7 +623,7 @@ class Registry:
     def person_view(self, person):
         own = self._is_callers_own(person)
         return {"id": person.id, "name": person.name, "region_id": person.region_id,
-                "phone": person.phone if own else rules.mask_phone(person.phone)}
+                "phone": person.phone if own else mask_phone(person.phone)}
 
     def create_person(self, data):
         if data.get("region_id") is not None:
@@ -856,6 +857,23 @@ class Registry:
         self._emit("api_client_created", {"api_client_id": client.id, "region_id": client.region_id})
         return {"id": client.id, "name": client.name, "client_id": client.client_id, "region_id": client.region_id,
                 "active": True, "client_secret": secret}
+
+    # ----- snapshot for other services -----
+    def export_registry(self):
+        """What other services copy from the registry (their resync on first start): the tree, every compound's
+        derived state and the departments. Only the platform's own services (the system caller) may ask."""
+        self.caller.require(auth.SYSTEM)
+        taken_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        regions = [self._region_event(r) for r in self.session.scalars(select(m.Region).order_by(m.Region.id))]
+        compounds = [self.compound_state(c) for c in self.session.scalars(
+            select(m.Compound).order_by(m.Compound.id)
+            .options(selectinload(m.Compound.contracts).joinedload(m.Contract.company),
+                     selectinload(m.Compound.owner_organizations),
+                     selectinload(m.Compound.party_organizations)))]
+        departments = [{"department_id": d.id, "code": d.code, "name": d.name, "region_id": d.region_id}
+                       for d in self.session.scalars(select(m.Department).order_by(m.Department.id))]
+        return {"taken_at": taken_at.isoformat(), "regions": regions, "compounds": compounds,
+                "departments": departments}
 
     # ----- coverage -----
     def coverage(self, query):

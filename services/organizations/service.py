@@ -263,6 +263,11 @@ class OrganizationsService:
         with self.db.transaction() as session:
             return dump(s.ApiClientOut, self._registry(session).create_api_client(load(s.ApiClientIn, data)))
 
+    @rpc
+    def export_registry(self):
+        with self.db.transaction() as session:
+            return self._registry(session).export_registry()
+
     # ----- statistics and import -----
     @rpc
     def coverage(self, query=None):

@@ -16,7 +16,6 @@ from services.organizations.domain.rules import (
     contract_is_active,
     is_three_without,
     management_mode,
-    mask_phone,
     party_organization_finding,
     periods_overlap,
 )
@@ -129,16 +128,3 @@ def test_bundled_contract_reports_each_conflicting_compound_and_skips_itself():
     conflicts = active_residential_conflicts((D(2024, 1, 1), None, [1, 2, 3, 4]), current)
     assert conflicts == {1: 7, 2: 8, 3: 8}
     assert active_residential_conflicts((D(2024, 1, 1), None, [2, 3]), current, exclude_contract_id=8) == {3: 9}
-
-
-@pytest.mark.parametrize("phone, masked", [
-    ("13812341234", "138****1234"),
-    (" 13812341234 ", "138****1234"),
-    ("+8613812341234", "+86*******1234"),
-    ("12345", "***45"),
-    ("12", "**"),
-    ("", ""),
-    (None, None),
-])
-def test_mask_phone(phone, masked):
-    assert mask_phone(phone) == masked

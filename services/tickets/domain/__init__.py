@@ -1,0 +1,1 @@
+"""Rules of the tickets service in plain Python: calendar, workflow, routing, statistics."""

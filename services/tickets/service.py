@@ -1,0 +1,185 @@
+"""Entry points of the tickets service: validate with a schema, call the desk, dump with a schema."""
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+from nameko.timer import timer
+
+from kit import auth
+from kit.auth import CurrentCaller
+from kit.config import SettingsProvider, settings_of
+from kit.db import Database
+from kit.errors import Forbidden, ValidationFailed
+from kit.logs import CorrelationContext
+from kit.messaging import Outbox, event_handler, first_delivery
+from kit.metrics import EntrypointMetrics
+from kit.rpc import RequestContext, RpcClient, idempotent, rpc
+from kit.schemas import dump, dump_page, load
+from services.tickets import models, registry_copy, schemas as s
+from services.tickets.desk import Desk
+from services.tickets.domain.calendar import WorkCalendar, load_default_calendar
+
+
+class CalendarProvider(DependencyProvider):
+    """The working calendar: `calendar` in the settings when given, else config/calendar.yaml."""
+
+    def setup(self):
+        section = settings_of(self.container).get("calendar")
+        self.calendar = WorkCalendar.from_settings(section) if section else load_default_calendar()
+
+    def get_dependency(self, worker_ctx):
+        return self.calendar
+
+
+def upload_dir(settings):
+    path = Path(settings["tickets"]["upload_dir"])
+    return path if path.is_absolute() else settings.var_dir / path
+
+
+class TicketsService:
+    name = "tickets"
+    idempotency_model = models.IdempotencyRecord
+
+    db = Database()
+    outbox = Outbox(models.OutboxEvent)
+    caller = CurrentCaller()
+    request = RequestContext()
+    settings = SettingsProvider()
+    calendar = CalendarProvider()
+    rpc_client = RpcClient()
+    metrics = EntrypointMetrics()
+    correlation = CorrelationContext()
+
+    def _desk(self, session, caller=None, now=None):
+        return Desk(session, caller or self.caller(), self.outbox, self.calendar, self.settings, now=now,
+                    upload_dir=upload_dir(self.settings))
+
+    # ----- tickets -----
+    @rpc
+    def ping(self):
+        return {"service": self.name, "ok": True}
+
+    @rpc
+    @idempotent
+    def submit_ticket(self, data, files=None):
+        with self.db.transaction() as session:
+            desk = self._desk(session)
+            return dump(s.TicketOut, desk.view(desk.submit(load(s.TicketIn, data), files or ())))
+
+    @rpc
+    def list_tickets(self, query=None):
+        with self.db.transaction() as session:
+            return dump_page(s.TicketSummaryOut, self._desk(session).list(load(s.TicketQuery, query)))
+
+    @rpc
+    def get_ticket(self, ticket_id):
+        with self.db.transaction() as session:
+            return dump(s.TicketOut, self._desk(session).get(ticket_id))
+
+    @rpc
+    def act_on_ticket(self, ticket_id, action, data=None):
+        with self.db.transaction() as session:
+            return dump(s.TicketOut, self._desk(session).act(ticket_id, action.replace("-", "_"),
+                                                              load(s.ActionIn, data)))
+
+    @rpc
+    def answer_supervision(self, ticket_id, supervision_id, data):
+        answer = load(s.SupervisionAnswerIn, data)["answer"]
+        with self.db.transaction() as session:
+            return dump(s.TicketOut, self._desk(session).answer_supervision(ticket_id, supervision_id, answer))
+
+    @rpc
+    def add_attachment(self, ticket_id, filename, content_base64):
+        with self.db.transaction() as session:
+            return dump(s.TicketOut, self._desk(session).add_attachment(
+                ticket_id, {"filename": filename, "content_base64": content_base64}))
+
+    @rpc
+    def get_attachment(self, ticket_id, name):
+        with self.db.transaction() as session:
+            return self._desk(session).attachment(ticket_id, name)
+
+    @rpc
+    def ticket_duplicates(self, ticket_id):
+        with self.db.transaction() as session:
+            items = self._desk(session).duplicates(ticket_id)
+            return {"items": [dump(s.TicketSummaryOut, i) for i in items], "total": len(items)}
+
+    # ----- categories and statistics -----
+    @rpc
+    def list_categories(self, query=None):
+        with self.db.transaction() as session:
+            return dump_page(s.CategoryOut, self._desk(session).list_categories(load(s.CategoryQuery, query)))
+
+    @rpc
+    def create_category(self, data):
+        with self.db.transaction() as session:
+            return dump(s.CategoryOut, self._desk(session).create_category(load(s.CategoryIn, data)))
+
+    @rpc
+    def update_category(self, category_id, data):
+        with self.db.transaction() as session:
+            return dump(s.CategoryOut, self._desk(session).update_category(category_id, load(s.CategoryPatch, data)))
+
+    @rpc
+    def ticket_statistics(self, query=None):
+        with self.db.transaction() as session:
+            return self._desk(session).statistics(load(s.StatsQuery, query))
+
+    # ----- deadlines -----
+    @rpc
+    def sweep_deadlines(self, now=None):
+        """Run the deadline sweep now, or as of `now` (ISO time, UTC): operators and tests drive the clock here."""
+        caller = self.caller()
+        if not caller.is_system:
+            raise Forbidden("only the platform runs the deadline sweep")
+        try:
+            when = registry_copy.parse_time(now) if now else None
+        except (TypeError, ValueError):
+            raise ValidationFailed("now must be an ISO date-time", details={"now": [str(now)]}) from None
+        with self.db.transaction() as session:
+            return self._desk(session, now=when).sweep()
+
+    @timer(interval=30)
+    def sweep_on_timer(self):
+        with self.db.transaction() as session:
+            self._desk(session, caller=_SYSTEM).sweep()
+
+    # ----- the registry copy -----
+    @timer(interval=20, eager=True)
+    def resync_registry(self):
+        """On first start (and until it succeeds) copy organizations' snapshot; events keep it current after."""
+        with self.db.transaction() as session:
+            if registry_copy.is_synced(session):
+                return
+        snapshot = self.rpc_client.call("organizations", "export_registry",
+                                        context={auth.TOKEN_CONTEXT_KEY: auth.system_token(self.settings)})
+        with self.db.transaction() as session:
+            registry_copy.apply_snapshot(session, snapshot)
+
+    def _copy(self, event, apply, handler):
+        with self.db.transaction() as session:
+            if first_delivery(session, models.InboxEntry, event, handler):
+                apply(session, event["data"], registry_copy.parse_time(event["occurred_at"]))
+
+    @event_handler("organizations", "region_created")
+    def on_region_created(self, event):
+        self._copy(event, registry_copy.apply_region, "on_region_created")
+
+    @event_handler("organizations", "region_updated")
+    def on_region_updated(self, event):
+        self._copy(event, registry_copy.apply_region, "on_region_updated")
+
+    @event_handler("organizations", "compound_registered")
+    def on_compound_registered(self, event):
+        self._copy(event, registry_copy.apply_compound, "on_compound_registered")
+
+    @event_handler("organizations", "compound_updated")
+    def on_compound_updated(self, event):
+        self._copy(event, registry_copy.apply_compound, "on_compound_updated")
+
+    @event_handler("organizations", "department_created")
+    def on_department_created(self, event):
+        self._copy(event, registry_copy.apply_department, "on_department_created")
+
+
+_SYSTEM = auth.Caller(subject="system", username="tickets-timer", memberships=(auth.Membership(role=auth.SYSTEM),))
