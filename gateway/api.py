@@ -208,7 +208,11 @@ class Api:
         if wait is not None:
             error = TooManyRequests("too many login attempts; try again later", details={"retry_after": wait})
             return error_response(error, headers={"Retry-After": str(wait)})
-        identity = self.rpc.call("organizations", "authenticate", data=data)
+        try:
+            identity = self.rpc.call("organizations", "authenticate", data=data)
+        except Unauthenticated:
+            self.login_limiter.failed(str(username))
+            raise
         token, ttl = auth.issue_token(self.settings, identity["subject"], identity["username"],
                                       identity["memberships"])
         return json_response({"access_token": token, "token_type": "bearer", "expires_in": ttl})

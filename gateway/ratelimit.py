@@ -13,22 +13,33 @@ class SlidingWindow:
         self.clock = clock
         self._hits = collections.defaultdict(collections.deque)
 
-    def hit(self, key):
-        """Record an attempt; return None if allowed, else the seconds to wait."""
+    def wait(self, key):
+        """None if `key` is under its limit, else the seconds until it is."""
         now = self.clock()
-        hits = self._hits[key]
+        hits = self._hits.get(key)
+        if not hits:
+            return None
         while hits and hits[0] <= now - self.window:
             hits.popleft()
         if len(hits) >= self.limit:
             return max(1, math.ceil(hits[0] + self.window - now))
-        hits.append(now)
+        return None
+
+    def record(self, key):
         if len(self._hits) > 100_000:  # bound memory under a flood of distinct keys
             self._hits.clear()
-        return None
+        self._hits[key].append(self.clock())
+
+    def hit(self, key):
+        """Record an attempt if allowed; return None if it was, else the seconds to wait."""
+        wait = self.wait(key)
+        if wait is None:
+            self.record(key)
+        return wait
 
 
 class LoginLimiter(DependencyProvider):
-    """Login attempts per username and, more loosely, per client address."""
+    """Failed logins per username, and all login attempts (more loosely) per client address."""
 
     def setup(self):
         section = self.container.config["REDPROP"]["gateway"]
@@ -37,7 +48,10 @@ class LoginLimiter(DependencyProvider):
 
     def check(self, username, address):
         """None if the attempt may go ahead, else the seconds to wait."""
-        return self.per_address.hit(address) or self.per_user.hit(username)
+        return self.per_user.wait(username) or self.per_address.hit(address)
+
+    def failed(self, username):
+        self.per_user.record(username)
 
     def get_dependency(self, worker_ctx):
         return self
