@@ -13,7 +13,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound as RouteNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Response
 
+from gateway.open311 import handle_open311
 from gateway.openapi import GATEWAY_PATHS, build_spec
+from gateway.responses import error_response, json_response, raw_response
 from gateway.routes import ROUTES, SERVICE_PREFIXES
 from kit import auth, metrics
 from kit.asyncapi import asyncapi_yaml
@@ -25,23 +27,6 @@ from kit.rpc import CORRELATION_CONTEXT_KEY, IDEMPOTENCY_CONTEXT_KEY
 log = logging.getLogger("redprop.gateway")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BODY_METHODS = ("POST", "PUT", "PATCH")
-
-
-def json_response(payload, status=200, headers=None):
-    return Response(json.dumps(payload, ensure_ascii=False, default=str), status=status, headers=headers,
-                    mimetype="application/json")
-
-
-def raw_response(result):
-    """A service's non-JSON answer (a CSV export, an attachment)."""
-    body = base64.b64decode(result["body_base64"]) if "body_base64" in result else result["body"]
-    headers = {"Content-Disposition": f'attachment; filename="{result["filename"]}"'} \
-        if result.get("filename") else None
-    return Response(body, status=200, headers=headers, content_type=result["content_type"])
-
-
-def error_response(error, headers=None):
-    return json_response(error.to_dict(), status=error.status, headers=headers)
 
 
 def _gateway_rules():
@@ -73,10 +58,14 @@ class Api:
         correlation.set(request_id)
         route_label = "unmatched"
         try:
-            adapter = self.url_map.bind_to_environ(request.environ)
-            rule, params = adapter.match(return_rule=True)
-            route_label = rule.rule
-            response = self.dispatch(request, rule.endpoint, params, request_id)
+            if request.path.startswith("/open311/"):  # GeoReport v2 speaks its own dialect
+                route_label = "/open311/v2"
+                response = handle_open311(self, request, request_id)
+            else:
+                adapter = self.url_map.bind_to_environ(request.environ)
+                rule, params = adapter.match(return_rule=True)
+                route_label = rule.rule
+                response = self.dispatch(request, rule.endpoint, params, request_id)
         except RouteNotFound:
             response = self._unmatched(request.path)
         except MethodNotAllowed as exc:

@@ -1,7 +1,8 @@
 """The gateway process: one HTTP entrypoint that hands every request to gateway.api.Api."""
 from nameko.web.handlers import HttpRequestHandler
 
-from gateway.api import Api, json_response
+from gateway.api import Api
+from gateway.responses import json_response
 from gateway.deployment import Deployment
 from gateway.ratelimit import LoginLimiter
 from kit.config import SettingsProvider

@@ -16,6 +16,7 @@ from kit.rpc import RequestContext, RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
 from services.tickets import models, registry_copy, schemas as s
 from services.tickets.desk import Desk
+from services.tickets.open311 import Open311Endpoints
 from services.tickets.domain.calendar import WorkCalendar, load_default_calendar
 
 
@@ -35,7 +36,7 @@ def upload_dir(settings):
     return path if path.is_absolute() else settings.var_dir / path
 
 
-class TicketsService:
+class TicketsService(Open311Endpoints):
     name = "tickets"
     idempotency_model = models.IdempotencyRecord
 
