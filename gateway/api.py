@@ -69,7 +69,7 @@ class Api:
         except RouteNotFound:
             response = self._unmatched(request.path)
         except MethodNotAllowed as exc:
-            response = json_response({"error": "method_not_allowed",
+            response = self._not_deployed_response(request.path) or json_response({"error": "method_not_allowed",
                                       "message": f"{request.method} is not allowed here",
                                       "details": {"allowed": sorted(exc.valid_methods or [])}}, status=405,
                                      headers={"Allow": ", ".join(sorted(exc.valid_methods or []))})
@@ -84,12 +84,16 @@ class Api:
         metrics.HTTP_LATENCY.labels(request.method, route_label).observe(time.perf_counter() - started)
         return response
 
-    def _unmatched(self, path):
+    def _not_deployed_response(self, path):
+        """503 for any path of a service this county does not deploy, whatever the method."""
         for service, prefixes in SERVICE_PREFIXES.items():
             if path.startswith(prefixes) and service not in self.deployment.deployed:
                 return error_response(self._not_deployed(service))
-        return json_response({"error": "not_found", "message": f"no such endpoint: {path}", "details": None},
-                             status=404)
+        return None
+
+    def _unmatched(self, path):
+        return self._not_deployed_response(path) or json_response(
+            {"error": "not_found", "message": f"no such endpoint: {path}", "details": None}, status=404)
 
     @staticmethod
     def _not_deployed(service):

@@ -5,6 +5,7 @@ fresh PostgreSQL database), so tests never see each other's queues or rows.
 """
 import base64
 import contextlib
+import copy
 import os
 import signal
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -249,10 +251,13 @@ class Process:
         self.name = name
         self.module = module
         self.proc = None
+        # its logs go to a file beside the test's settings (an unread pipe would block the process when full)
+        self.log_path = Path(settings_env["REDPROP_CONFIG"]).with_suffix(f".{name.split(':')[-1]}.log")
 
     def start(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", self.module, self.name], env=self.env, cwd=str(ROOT),
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", self.module, self.name], env=self.env,
+                                         cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
         return self
 
     def kill(self):
@@ -273,7 +278,7 @@ def environment_for(settings, **extra):
     import yaml
     path = settings.var_dir / f"settings-{uuid.uuid4().hex[:6]}.yaml"
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    tree = {k: v for k, v in settings.items()}
+    tree = copy.deepcopy(dict(settings))  # the overrides must not leak into the caller's settings
     config._merge(tree, extra)
     path.write_text(yaml.safe_dump(dict(tree)))
     return {"REDPROP_CONFIG": str(path)}

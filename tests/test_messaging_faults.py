@@ -3,52 +3,27 @@ import json
 
 import pytest
 import requests
-from kombu import Connection, Queue
+from kombu import Connection
 from sqlalchemy import create_engine, text
 
 from kit import metrics
 from kit.contracts import open_envelope
 from kit.db import normalize_url
-from kit.messaging import events_exchange, list_parked, replay_parked
+from kit.messaging import list_parked, replay_parked
 from kit.rpc import standalone_call
 from kit.testing import (ApiClient, Process, environment_for, free_port, load_demo, migrate, running,
                          wait_until)
-from tests.probe import PROBE, register_company
+from tests.probe import PROBE, Listener, register_company
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
+
+
 def scalar(url, sql):
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:
         value = conn.execute(text(sql)).scalar()
     engine.dispose()
     return value
-
-
-class Listener:
-    """A queue bound to some events, declared before anything publishes so nothing is missed."""
-
-    def __init__(self, settings, pattern):
-        self.connection = Connection(settings["amqp_uri"])
-        self.queue = Queue("test-listener", exchange=events_exchange(settings), routing_key=pattern,
-                           durable=False)(self.connection.default_channel)
-        self.queue.declare()
-
-    def take(self, count, timeout=20):
-        found = []
-
-        def more():
-            message = self.queue.get(no_ack=True, accept=["json"])
-            if message is not None:
-                found.append(message.decode())
-            return len(found) >= count
-        wait_until(more, timeout=timeout, interval=0.02)
-        return found
-
-    def empty(self):
-        return self.queue.get(no_ack=True) is None
-
-    def close(self):
-        self.connection.release()
 
 
 @pytest.fixture

@@ -30,11 +30,15 @@ def test_redprop_up_organizations_alone(settings):
         wait_until(lambda: _ok(client, "/health/ready"), timeout=120)
         client.login("bureau")
         assert client.get("/api/v1/stats/coverage").json()["compounds"] == 238
-        for path in ("/api/v1/tickets", "/api/v1/tickets/1/claim", "/api/v1/evaluations", "/api/v1/credit/scores",
-                     "/api/v1/inbox", "/api/v1/public/compounds/1/disclosures", "/open311/v2/services.json"):
-            answer = client.get(path)
+        for method, path in (("GET", "/api/v1/tickets"), ("POST", "/api/v1/tickets/1/claim"),
+                             ("GET", "/api/v1/tickets/1/claim"), ("GET", "/api/v1/evaluations"),
+                             ("GET", "/api/v1/credit/scores"), ("GET", "/api/v1/inbox"),
+                             ("GET", "/api/v1/public/compounds/1/disclosures")):
+            answer = client.request(method, path)
             assert answer.status_code == 503, path
             assert answer.json()["error"] == "service_not_deployed"
+        georeport = client.get("/open311/v2/services.json")  # GeoReport's own error format
+        assert georeport.status_code == 503 and georeport.json()[0]["code"] == 503
         deployed = {s["name"]: s["deployed"] for s in client.get("/api/v1/services").json()["services"]}
         assert deployed == {"organizations": True, "tickets": False, "ratings": False, "notifications": False}
     finally:

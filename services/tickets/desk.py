@@ -209,7 +209,7 @@ class Desk:
         elif compound_id is None:
             raise ValidationFailed("name the compound", details={"compound_id": ["required for staff intake"]})
         compound = self.session.get(m.CompoundCopy, compound_id)
-        if compound is None or (staff and not caller.reaches_path(compound.region_path, SUPERVISING_ROLES)):
+        if compound is None or (staff and not caller.reaches_path(compound.region_path, READING_ROLES)):
             raise NotFound(f"compound {compound_id} does not exist or is outside your jurisdiction")
         return compound
 
