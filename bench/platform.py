@@ -4,6 +4,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,7 +15,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 VHOST = "redprop-bench"
 MANAGEMENT = "http://127.0.0.1:15672/api"
-GATEWAY_PORT = 18000
+GATEWAY_PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "18000"))  # metrics on 19100.. (BENCH_METRICS_PORT)
+METRICS_PORT = int(os.environ.get("BENCH_METRICS_PORT", "19100"))
 BASE_URL = f"http://127.0.0.1:{GATEWAY_PORT}"
 VAR_DIR = "/tmp/redprop-bench-var"
 
@@ -23,8 +25,9 @@ ENV = {
     "REDPROP_VAR_DIR": VAR_DIR,
     "REDPROP_DEPLOYED": "organizations",
     "REDPROP__gateway__port": str(GATEWAY_PORT),
-    "REDPROP__gateway__metrics_port": "19100",
-    "REDPROP__services__organizations__metrics_port": "19101",
+    "REDPROP__gateway__metrics_port": str(METRICS_PORT),
+    "REDPROP__services__organizations__metrics_port": str(METRICS_PORT + 1),
+    "REDPROP__services__tickets__metrics_port": str(METRICS_PORT + 2),
     "REDPROP__gateway__login_attempts_per_minute": "1000",
     "PYTHONWARNINGS": "ignore::DeprecationWarning",
 }
@@ -43,9 +46,21 @@ def code_root():
     return Path(os.environ.get("BENCH_CODE_ROOT") or ROOT)
 
 
-def _env(extra=None):
-    env = {**os.environ, **ENV, "PYTHONPATH": str(code_root()), **(extra or {})}
+def _env(extra=None, services=("organizations",)):
+    deployed = ",".join(services)
+    env = {**os.environ, **ENV, "PYTHONPATH": str(code_root()), "REDPROP_DEPLOYED": deployed,
+           "REDPROP__deployed": "[" + deployed + "]", **(extra or {})}
     return env
+
+
+def _ensure_ports_free(count):
+    """Refuse to start when another platform already listens on the bench ports: its gateway would answer the
+    readiness check and take the load."""
+    for port in [GATEWAY_PORT] + [METRICS_PORT + i for i in range(count)]:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                raise RuntimeError(f"port {port} is in use by another process; stop it or set BENCH_GATEWAY_PORT "
+                                   f"and BENCH_METRICS_PORT")
 
 
 def _wait_ready(procs, timeout=60):
@@ -81,24 +96,27 @@ def _exit_on_signal(signum, _frame):
 
 
 @contextlib.contextmanager
-def running_platform(fresh=True, extra_env=None, log_dir=None):
-    """Migrate, load the demo county, run organizations and the gateway; yield {name: Popen}."""
+def running_platform(fresh=True, extra_env=None, log_dir=None, services=("organizations",)):
+    """Migrate, load the demo county, run `services` (organizations alone unless told, and always first) and the
+    gateway; yield {name: Popen}. The gateway is told that exactly these services are deployed."""
+    services = tuple(dict.fromkeys(("organizations",) + tuple(services)))
     # SIGTERM (and SIGINT, which background shells ignore) end the benchmark through the finally below.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     signal.signal(signal.SIGINT, _exit_on_signal)
+    _ensure_ports_free(len(services) + 1)
     ensure_vhost()
     if fresh:
         shutil.rmtree(VAR_DIR, ignore_errors=True)
-    env = _env(extra_env)
+    env = _env(extra_env, services)
     cli = [sys.executable, "-m", "redprop.cli"]
-    subprocess.run(cli + ["migrate", "organizations"], env=env, cwd=code_root(), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["migrate", *services], env=env, cwd=code_root(), check=True, stdout=subprocess.DEVNULL)
     subprocess.run(cli + ["demo"], env=env, cwd=code_root(), check=False, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     log_dir = Path(log_dir or VAR_DIR)
     log_dir.mkdir(parents=True, exist_ok=True)
     procs = {}
     try:
-        for name in ("organizations", "gateway"):
+        for name in services + ("gateway",):
             log = open(log_dir / f"{name}.log", "ab")
             command = [sys.executable, "-m", "kit.runner", name]
             if os.environ.get("BENCH_PROFILE_DIR"):  # diagnostics: run under cProfile, stats written on stop

@@ -123,7 +123,8 @@ class Api:
             kwargs["data"] = self._json_body(request, optional=route.optional_body)
         if route.query is not None:
             kwargs["query"] = {k: request.args.get(k) for k in request.args}
-        timeout = self.settings["rpc"]["upload_timeout"] if route.upload else None
+        uploading = route.upload or (route.form and "files" in kwargs)
+        timeout = self.settings["rpc"]["upload_timeout"] if uploading else None
         result = self.rpc.call(route.service, route.rpc, context=context, timeout=timeout, **kwargs)
         if route.raw:
             return raw_response(result)

@@ -147,3 +147,22 @@ def test_bad_ticket_input(ticket_county):
     assert elsewhere.status_code == 403
     assert client.as_user("company1").post("/api/v1/tickets", json={
         "category_code": "repair.elevator", "title": "xx", "description": "yy"}).status_code == 403
+
+
+def test_a_ticket_overdue_at_the_top_stays_flagged_overdue(ticket_county):
+    settings, client = ticket_county
+    bureau = client.as_user("bureau")
+    tid = report(client.as_user("resident1")).json()["id"]
+    for level in ("community", "street", "bureau"):
+        deadline = dt.datetime.fromisoformat(bureau.get(f"/api/v1/tickets/{tid}").json()["claim_deadline"])
+        sweep(settings, deadline + dt.timedelta(minutes=1))
+        assert bureau.get(f"/api/v1/tickets/{tid}").json()["level"] == level
+    deadline = dt.datetime.fromisoformat(bureau.get(f"/api/v1/tickets/{tid}").json()["claim_deadline"])
+    counts = sweep(settings, deadline + dt.timedelta(minutes=1))
+    assert counts["overdue"] >= 1
+    top = bureau.get(f"/api/v1/tickets/{tid}").json()
+    assert (top["level"], top["escalations"], top["overdue"]) == ("bureau", 3, True)
+    assert tid in [t["id"] for t in bureau.get("/api/v1/tickets?overdue=true&page_size=500").json()["items"]]
+    again = sweep(settings, deadline + dt.timedelta(hours=2))
+    assert again["overdue"] == 0  # reported once
+    assert act(bureau, tid, "claim").json()["overdue"] is False

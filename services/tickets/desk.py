@@ -18,6 +18,7 @@ from services.tickets.domain import statistics
 from services.tickets.domain.routing import Assignment, HandlerKind, Level, escalate, route
 from services.tickets.domain.workflow import STATUS_LABELS, TRANSITIONS, Action, Party, Status, allowed_actions, apply
 from services.tickets.registry_copy import compound_facts, department_id, path_ids
+from services.tickets.stats_query import grouped_statistics
 
 SUPERVISING_ROLES = (auth.COMMUNITY, auth.STREET, auth.BUREAU, auth.ADMIN)
 READING_ROLES = SUPERVISING_ROLES + (auth.INTEGRATION,)
@@ -67,7 +68,9 @@ class Desk:
         caller = self.caller
         if caller.is_system:
             return true()
-        clauses = [m.Ticket.region_path.startswith(p) for p in caller.region_paths(*READING_ROLES)]
+        clauses = [m.Ticket.region_path.startswith(p) for p in caller.region_paths(*SUPERVISING_ROLES)]
+        clauses += [and_(m.Ticket.region_path.startswith(p), m.Ticket.private.is_(False))
+                    for p in caller.region_paths(auth.INTEGRATION)]  # other systems see public tickets only
         if caller.account_id is not None:
             clauses += [m.Ticket.reporter_account_id == caller.account_id,
                         m.Ticket.entered_by_account_id == caller.account_id]
@@ -105,7 +108,7 @@ class Desk:
             "compound_name": compound.name if compound else None,
             "category_code": ticket.category.code, "category_name": ticket.category.name,
             "status_label": "{zh} {en}".format(**STATUS_LABELS[ticket.status]),
-            "overdue": ticket.due_at is not None and ticket.due_at <= self.now,
+            "overdue": ticket.overdue_since is not None or (ticket.due_at is not None and ticket.due_at <= self.now),
             # the handling chain may call the reporter back; the number stays masked except for the reporter
             "reporter_name": ticket.reporter_name if chain else None,
             "reporter_phone": ticket.reporter_phone if own else mask_phone(ticket.reporter_phone) if chain else None,
@@ -146,7 +149,8 @@ class Desk:
                                              for kind, (role, attr) in HANDLER_MEMBERSHIP.items()
                                              if (ids := self.caller.ids(attr, role))]))
         if "overdue" in query:
-            clause = and_(m.Ticket.due_at.is_not(None), m.Ticket.due_at <= self.now)
+            clause = or_(m.Ticket.overdue_since.is_not(None), and_(m.Ticket.due_at.is_not(None),
+                                                                   m.Ticket.due_at <= self.now))
             stmt = stmt.where(clause if query["overdue"] else ~clause)
         if "q" in query:
             stmt = stmt.where(or_(m.Ticket.title.contains(query["q"]), m.Ticket.code == query["q"]))
@@ -183,9 +187,11 @@ class Desk:
         ticket.claim_deadline, ticket.warn_at = self._clock(self.now, category.claim_hours)
         ticket.resolve_deadline, _ = self._clock(self.now, category.resolve_hours)
         ticket.due_at = ticket.claim_deadline
+        ticket.overdue_since = None
 
     def _start_resolve_clock(self, ticket):
         ticket.due_at = ticket.resolve_deadline
+        ticket.overdue_since = None
         hours_left = self.calendar.working_hours_between(self.now, ticket.resolve_deadline)
         ticket.warn_at = self.calendar.add_working_hours(self.now, hours_left * self.config["warn_fraction"]) \
             if hours_left > 0 else None
@@ -293,9 +299,9 @@ class Desk:
         before = ticket.status
         after = apply(before, action, parties)
         party = _acting_party(action, parties)
-        note = getattr(self, f"_do_{action}")(ticket, data, after)
+        outcome = getattr(self, f"_do_{action}")(ticket, data, after) or {}
         ticket.status = after
-        self._record(ticket, action, party, before, note if isinstance(note, str) else data.get("note"))
+        self._record(ticket, action, party, before, outcome.get("note", data.get("note")), **outcome.get("data", {}))
         return self.view(ticket)
 
     def _need(self, data, *fields):
@@ -333,6 +339,7 @@ class Desk:
         ticket.resolved_at = self.now
         ticket.solved_level = ticket.level
         ticket.handling_hours = round(self.calendar.working_hours_between(ticket.created_at, self.now), 2)
+        ticket.overdue_since = None
         self._stop_clock(ticket)
         ticket.status = after
         self._event(ticket, "ticket_resolved", solved_level=ticket.level, on_time=on_time)
@@ -435,6 +442,7 @@ class Desk:
     def _do_return_visit(self, ticket, data, after):
         self._need(data, "note")
         self._event(ticket, "return_visit_recorded", satisfaction=data.get("satisfaction"))
+        return {"data": {"satisfaction": data.get("satisfaction")}}
 
     def _do_supervise(self, ticket, data, after):
         self._need(data, "note")
@@ -450,7 +458,7 @@ class Desk:
         self.session.flush()
         self._event(ticket, "supervision_issued", supervision_id=supervision.id, supervision_level=level,
                     supervision_deadline=deadline)
-        return f"督办 supervision {supervision.id}: {data['note']}"
+        return {"note": f"督办 supervision {supervision.id}: {data['note']}", "data": {"supervision_id": supervision.id}}
 
     def _do_urge(self, ticket, data, after):
         interval = dt.timedelta(hours=self.config["urge_interval_hours"])
@@ -487,32 +495,39 @@ class Desk:
         compound = self.session.get(m.CompoundCopy, ticket.compound_id)
         current = Assignment(kind=ticket.handler_kind, target_id=ticket.handler_id, level=ticket.level)
         upper = escalate(current, compound_facts(compound))
-        if upper is None:  # already at the top: it stays overdue there, and the clock stops nagging
-            self._stop_clock(ticket)
+        if upper is None:  # nobody above: an overdue ticket stays flagged overdue; an urge changes nothing
+            if reason == "overdue":
+                ticket.overdue_since = ticket.overdue_since or self.now
+                self._stop_clock(ticket)  # reported once, not on every sweep
             return False
         before, from_level = ticket.status, ticket.level
+        ticket.status = apply(before, Action.ESCALATE, {Party.SYSTEM})
         ticket.handler_kind, ticket.handler_id, ticket.level = upper.kind, upper.target_id, upper.level
         ticket.escalations += 1
         ticket.claimed_at = None
         ticket.paused_hours_left = None
-        ticket.status = Status.SUBMITTED
         self._start_claim_clock(ticket)
         self._record(ticket, Action.ESCALATE, Party.SYSTEM, before, reason, from_level=from_level,
                      to_level=upper.level)
         self._event(ticket, "ticket_escalated", from_level=from_level, reason=reason)
         return True
 
+    def _due(self, stmt):
+        if self.session.bind.dialect.name == "postgresql":  # concurrent sweepers take different tickets
+            stmt = stmt.with_for_update(skip_locked=True, of=m.Ticket)
+        return self.session.scalars(stmt)
+
     def sweep(self, batch=500):
         """Warn before deadlines, escalate overdue tickets, report unanswered supervision, close unrated tickets.
         Each query walks an index on its time column, so the cost follows the tickets that are due."""
         counts = {"warned": 0, "overdue": 0, "escalated": 0, "supervisions_overdue": 0, "auto_closed": 0}
-        for ticket in self.session.scalars(select(m.Ticket).where(m.Ticket.warn_at <= self.now)
-                                           .order_by(m.Ticket.warn_at).limit(batch)):
+        for ticket in self._due(select(m.Ticket).where(m.Ticket.warn_at <= self.now)
+                                .order_by(m.Ticket.warn_at).limit(batch)):
             self._event(ticket, "ticket_deadline_warning", due_at=ticket.due_at or ticket.resolve_deadline)
             ticket.warn_at = None
             counts["warned"] += 1
-        for ticket in self.session.scalars(select(m.Ticket).where(m.Ticket.due_at <= self.now)
-                                           .order_by(m.Ticket.due_at).limit(batch)):
+        for ticket in self._due(select(m.Ticket).where(m.Ticket.due_at <= self.now)
+                                .order_by(m.Ticket.due_at).limit(batch)):
             missed = "claim" if ticket.claimed_at is None else "resolve"
             self._event(ticket, "ticket_overdue", missed=missed, overdue_handler_kind=ticket.handler_kind,
                         overdue_handler_id=ticket.handler_id)
@@ -525,8 +540,8 @@ class Desk:
             self._event(supervision.ticket, "supervision_overdue", supervision_id=supervision.id)
             counts["supervisions_overdue"] += 1
         cutoff = self.now - dt.timedelta(days=self.config["auto_close_days"])
-        for ticket in self.session.scalars(select(m.Ticket).where(m.Ticket.status == Status.RESOLVED,
-                                                                  m.Ticket.resolved_at <= cutoff).limit(batch)):
+        for ticket in self._due(select(m.Ticket).where(m.Ticket.status == Status.RESOLVED,
+                                                       m.Ticket.resolved_at <= cutoff).limit(batch)):
             before = ticket.status
             ticket.status = apply(before, Action.AUTO_CLOSE, {Party.SYSTEM})
             ticket.closed_at = self.now
@@ -588,19 +603,17 @@ class Desk:
     def statistics(self, query):
         if not (self.caller.is_system or self.caller.has_role(*READING_ROLES, auth.COMPANY)):
             raise Forbidden("statistics are for government staff, companies and integrations")
-        stmt = select(m.Ticket).where(self.visible_clause())
+        where = [self.visible_clause()]
         if "region_id" in query:
             region = self.session.get(m.RegionCopy, query["region_id"])
             if region is None or not (self.caller.is_system or self.caller.reaches_path(region.path, READING_ROLES)):
                 raise NotFound(f"region {query['region_id']} does not exist or is outside your jurisdiction")
-            stmt = stmt.where(m.Ticket.region_path.startswith(region.path))
+            where.append(m.Ticket.region_path.startswith(region.path))
         if "since" in query:
-            stmt = stmt.where(m.Ticket.created_at >= dt.datetime.combine(query["since"], dt.time()))
+            where.append(m.Ticket.created_at >= dt.datetime.combine(query["since"], dt.time()))
         if "until" in query:
-            stmt = stmt.where(m.Ticket.created_at < dt.datetime.combine(query["until"], dt.time())
-                              + dt.timedelta(days=1))
-        facts = [fact_of(t) for t in self.session.scalars(stmt.execution_options(yield_per=2000))]
-        rows = statistics.group_statistics(facts, query["by"])
+            where.append(m.Ticket.created_at < dt.datetime.combine(query["until"], dt.time()) + dt.timedelta(days=1))
+        rows = grouped_statistics(self.session, and_(*where), query["by"])
         if query["format"] == "csv":
             return {"content_type": "text/csv; charset=utf-8", "body": statistics.to_csv(rows),
                     "filename": f"ticket-statistics-by-{query['by']}.csv"}

@@ -114,6 +114,7 @@ class Ticket(Base):
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)   # the running deadline, if any
     warn_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)  # when to warn, until warned
     paused_hours_left: Mapped[float | None] = mapped_column(Float)
+    overdue_since: Mapped[dt.datetime | None] = mapped_column(DateTime)  # missed at the top level, no one above
     claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

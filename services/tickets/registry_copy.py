@@ -5,7 +5,9 @@ and a backlog of events can arrive in any order and still converge.
 """
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from services.tickets import models as m
 from services.tickets.domain.routing import CompoundFacts
@@ -17,16 +19,16 @@ def parse_time(text):
 
 
 def _upsert(session, model, key, values, source_time):
-    row = session.get(model, key)
-    if row is None:
-        session.add(model(id=key, source_time=source_time, **values))
+    """Insert, or update unless the row already holds newer news. Events and the snapshot may race to insert the
+    same row, so the insert gives way on a conflict instead of failing."""
+    insert = (pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert)(model)
+    inserted = session.execute(insert.values(id=key, source_time=source_time, **values)
+                               .on_conflict_do_nothing(index_elements=["id"]))
+    if inserted.rowcount:
         return True
-    if row.source_time > source_time:
-        return False  # we already know something newer
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.source_time = source_time
-    return True
+    updated = session.execute(update(model).where(model.id == key, model.source_time <= source_time)
+                              .values(source_time=source_time, **values))
+    return updated.rowcount > 0
 
 
 def apply_region(session, data, source_time):

@@ -1,4 +1,5 @@
 """Entry points of the tickets service: validate with a schema, call the desk, dump with a schema."""
+import logging
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -8,7 +9,7 @@ from kit import auth
 from kit.auth import CurrentCaller
 from kit.config import SettingsProvider, settings_of
 from kit.db import Database
-from kit.errors import Forbidden, ValidationFailed
+from kit.errors import Forbidden, ServiceNotDeployed, UpstreamTimeout, ValidationFailed
 from kit.logs import CorrelationContext
 from kit.messaging import Outbox, event_handler, first_delivery
 from kit.metrics import EntrypointMetrics
@@ -18,6 +19,9 @@ from services.tickets import models, registry_copy, schemas as s
 from services.tickets.desk import Desk
 from services.tickets.open311 import Open311Endpoints
 from services.tickets.domain.calendar import WorkCalendar, load_default_calendar
+
+
+log = logging.getLogger(__name__)
 
 
 class CalendarProvider(DependencyProvider):
@@ -152,8 +156,12 @@ class TicketsService(Open311Endpoints):
         with self.db.transaction() as session:
             if registry_copy.is_synced(session):
                 return
-        snapshot = self.rpc_client.call("organizations", "export_registry",
-                                        context={auth.TOKEN_CONTEXT_KEY: auth.system_token(self.settings)})
+        try:
+            snapshot = self.rpc_client.call("organizations", "export_registry",
+                                            context={auth.TOKEN_CONTEXT_KEY: auth.system_token(self.settings)})
+        except (ServiceNotDeployed, UpstreamTimeout):
+            log.warning("organizations does not answer yet; the registry copy will be fetched later")
+            return
         with self.db.transaction() as session:
             registry_copy.apply_snapshot(session, snapshot)
 

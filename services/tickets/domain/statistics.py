@@ -17,7 +17,7 @@ Rates are rounded to 4 decimals and are 0.0 when the denominator is 0; hours are
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
@@ -85,39 +85,67 @@ def p90(values) -> float | None:
     return ordered[rank - 1]
 
 
-def summarize(facts: Iterable[TicketFacts]) -> dict:
+@dataclass
+class Counters:
+    """The sums a group's row is made of. A database can add them up itself (GROUP BY) for large counts; then
+    `summary` turns them into the row, so both ways share the rates, shares and rounding."""
+    received: int = 0
+    claimed: int = 0
+    claimed_on_time: int = 0
+    resolved: int = 0
+    resolved_on_time: int = 0
+    hours_sum: float = 0.0
+    hours_count: int = 0
+    p90_hours: float | None = None
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+    escalated: int = 0
+    escalations: int = 0
+    solved_at: dict = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
+
+
+def count(facts: Iterable[TicketFacts]) -> Counters:
     facts = list(facts)
-    received = len(facts)
-    claimed = sum(1 for f in facts if f.claimed_at is not None)
-    claimed_on_time = sum(1 for f in facts if f.claimed_on_time)
     resolved_facts = [f for f in facts if f.resolved_at is not None]
-    resolved = len(resolved_facts)
-    resolved_on_time = sum(1 for f in resolved_facts if f.resolved_on_time)
     hours = [f.handling_hours for f in resolved_facts if f.handling_hours is not None]
     rating = {level: sum(1 for f in facts if f.satisfaction == level) for level in SATISFACTION}
-    rated = sum(rating.values())
-    solved_at = {level: sum(1 for f in resolved_facts if f.solved_level == level) for level in LEVELS}
-    p90_hours = p90(hours)
+    return Counters(
+        received=len(facts), claimed=sum(1 for f in facts if f.claimed_at is not None),
+        claimed_on_time=sum(1 for f in facts if f.claimed_on_time), resolved=len(resolved_facts),
+        resolved_on_time=sum(1 for f in resolved_facts if f.resolved_on_time), hours_sum=sum(hours),
+        hours_count=len(hours), p90_hours=p90(hours), escalated=sum(1 for f in facts if f.escalations > 0),
+        escalations=sum(f.escalations for f in facts),
+        solved_at={level: sum(1 for f in resolved_facts if f.solved_level == level) for level in LEVELS},
+        **rating)
+
+
+def summary(c: Counters) -> dict:
+    rated = c.satisfied + c.basically_satisfied + c.dissatisfied
     return {
-        "received": received,
-        "claimed": claimed,
-        "claimed_on_time": claimed_on_time,
-        "claimed_on_time_rate": ratio(claimed_on_time, received),
-        "resolved": resolved,
-        "resolved_on_time": resolved_on_time,
-        "resolved_on_time_rate": ratio(resolved_on_time, received),
-        "mean_handling_hours": round(sum(hours) / len(hours), 2) if hours else None,
-        "p90_handling_hours": round(p90_hours, 2) if p90_hours is not None else None,
+        "received": c.received,
+        "claimed": c.claimed,
+        "claimed_on_time": c.claimed_on_time,
+        "claimed_on_time_rate": ratio(c.claimed_on_time, c.received),
+        "resolved": c.resolved,
+        "resolved_on_time": c.resolved_on_time,
+        "resolved_on_time_rate": ratio(c.resolved_on_time, c.received),
+        "mean_handling_hours": round(c.hours_sum / c.hours_count, 2) if c.hours_count else None,
+        "p90_handling_hours": round(c.p90_hours, 2) if c.p90_hours is not None else None,
         "rated": rated,
-        "satisfied": rating["satisfied"],
-        "basically_satisfied": rating["basically_satisfied"],
-        "dissatisfied": rating["dissatisfied"],
-        "satisfaction_rate": ratio(rating["satisfied"] + rating["basically_satisfied"], rated),
-        "escalated": sum(1 for f in facts if f.escalations > 0),
-        "escalations": sum(f.escalations for f in facts),
-        "solved_at": solved_at,
-        "solved_at_share": {level: ratio(n, resolved) for level, n in solved_at.items()},
+        "satisfied": c.satisfied,
+        "basically_satisfied": c.basically_satisfied,
+        "dissatisfied": c.dissatisfied,
+        "satisfaction_rate": ratio(c.satisfied + c.basically_satisfied, rated),
+        "escalated": c.escalated,
+        "escalations": c.escalations,
+        "solved_at": dict(c.solved_at),
+        "solved_at_share": {level: ratio(n, c.resolved) for level, n in c.solved_at.items()},
     }
+
+
+def summarize(facts: Iterable[TicketFacts]) -> dict:
+    return summary(count(facts))
 
 
 def group_statistics(facts: Iterable[TicketFacts], by: str) -> list[dict]:

@@ -147,7 +147,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t(Action.COMMENT, NON_FINAL_STATUSES, None, {P.REPORTER, P.HANDLER, P.COMMUNITY, P.SUPERVISOR}, "留言"),
     _t(Action.SUPERVISE, OPEN_STATUSES | {S.PAUSED, S.RETURNED}, None, {P.SUPERVISOR}, "督办"),
     _t(Action.URGE, {S.SUBMITTED, S.CLAIMED, S.IN_PROGRESS, S.PAUSED, S.REOPENED}, None, {P.REPORTER}, "催办"),
-    _t(Action.ESCALATE, OPEN_STATUSES, None, {P.SYSTEM}, "超期升级"),
+    # the next body up must claim the ticket itself, so it starts again as submitted (with fresh deadlines)
+    _t(Action.ESCALATE, OPEN_STATUSES | {S.PAUSED}, S.SUBMITTED, {P.SYSTEM}, "升级"),
     _t(Action.RETURN_VISIT, {S.RESOLVED, S.CLOSED}, None, {P.COMMUNITY}, "回访"),
 )}
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 04:02:26.584957
+Create Date: 2026-11-22 04:25:30.356904
 
 """
 from typing import Sequence, Union
@@ -138,6 +138,7 @@ def upgrade() -> None:
     sa.Column('due_at', sa.DateTime(), nullable=True),
     sa.Column('warn_at', sa.DateTime(), nullable=True),
     sa.Column('paused_hours_left', sa.Float(), nullable=True),
+    sa.Column('overdue_since', sa.DateTime(), nullable=True),
     sa.Column('claimed_at', sa.DateTime(), nullable=True),
     sa.Column('resolved_at', sa.DateTime(), nullable=True),
     sa.Column('closed_at', sa.DateTime(), nullable=True),

@@ -77,12 +77,16 @@ def test_cancel_and_merge():
     (Action.SUPERVISE, Status.SUBMITTED, S), (Action.SUPERVISE, Status.PAUSED, S),
     (Action.SUPERVISE, Status.RETURNED, S), (Action.SUPERVISE, Status.REOPENED, S),
     (Action.URGE, Status.PAUSED, R), (Action.URGE, Status.SUBMITTED, R),
-    (Action.ESCALATE, Status.IN_PROGRESS, SYS), (Action.ESCALATE, Status.SUBMITTED, SYS),
     (Action.RETURN_VISIT, Status.RESOLVED, C), (Action.RETURN_VISIT, Status.CLOSED, C),
 ])
 def test_status_preserving_actions(action, status, party):
     assert TRANSITIONS[action].target is None
     assert apply(status, action, {party}) == status
+
+
+def test_escalation_hands_the_ticket_to_the_next_body_as_submitted():
+    for status in (Status.SUBMITTED, Status.CLAIMED, Status.IN_PROGRESS, Status.PAUSED, Status.REOPENED):
+        assert apply(status, Action.ESCALATE, {SYS}) == Status.SUBMITTED
 
 
 # ---- refusals ----------------------------------------------------------------------------------------------------
