@@ -1,9 +1,11 @@
 """Entry points of the tickets service: validate with a schema, call the desk, dump with a schema."""
+import datetime as dt
 import logging
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
+from sqlalchemy import func, select
 
 from kit import auth
 from kit.auth import CurrentCaller
@@ -16,6 +18,7 @@ from kit.metrics import EntrypointMetrics
 from kit.rpc import RequestContext, RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
 from services.tickets import models, registry_copy, schemas as s
+from services.tickets.demo import generate_year
 from services.tickets.desk import Desk
 from services.tickets.open311 import Open311Endpoints
 from services.tickets.domain.calendar import WorkCalendar, load_default_calendar
@@ -164,6 +167,16 @@ class TicketsService(Open311Endpoints):
             return
         with self.db.transaction() as session:
             registry_copy.apply_snapshot(session, snapshot)
+            self._load_demo_history(session)
+
+    def _load_demo_history(self, session):
+        """With a fresh demo county, a year of demo tickets so statistics have something to show."""
+        count = self.settings["demo"].get("tickets_per_year") or 0
+        if count <= 0 or self.settings.production or session.scalar(select(func.count(models.Ticket.id))):
+            return
+        last_year = dt.date.today() - dt.timedelta(days=366)
+        generate_year(session, self.calendar, last_year, count)
+        log.info("loaded a year of demo tickets", extra={"tickets": count})
 
     def _copy(self, event, apply, handler):
         with self.db.transaction() as session:
