@@ -1,6 +1,6 @@
 """Ticket statistics (`Desk.statistics`) over 100,000 to 1,000,000 tickets on PostgreSQL.
 
-    python -m bench.tickets_stats [--sizes 100000,300000,1000000] [--by company,county] [--budget 240]
+    python -m bench.tickets_stats [--sizes 100000,300000,1000000] [--by company,county] [--budget 240] [--explain]
     BENCH_CODE_ROOT=/tmp/redprop-head python -m bench.tickets_stats    # the same against another copy of the tree
 
 A temporary PostgreSQL database (kit.testing.temporary_database; REDPROP_TEST_POSTGRES names the server, default
@@ -91,6 +91,27 @@ def timed_statistics(engine, settings, calendar, by):
     return seconds, hashlib.sha256(result["body"].encode()).hexdigest()[:12], len(result["body"])
 
 
+def explain_statistics(engine, settings, calendar, by):
+    """EXPLAIN (ANALYZE, BUFFERS) of each SELECT on tickets that Desk.statistics issues."""
+    from sqlalchemy import event
+    statements = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM tickets" in statement:
+            statements.append((statement, parameters))
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        timed_statistics(engine, settings, calendar, by)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    with engine.connect() as conn:
+        for statement, parameters in statements[:2]:
+            print(f"    plan (by={by}):")
+            for row in conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters):
+                print(f"      {row[0]}")
+        conn.rollback()
+
+
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -107,7 +128,7 @@ def code_state():
     return f"{root} (desk.py last committed in {head or 'n/a'}{', services/tickets modified' if dirty else ''})"
 
 
-def run(sizes, groupings, budget):
+def run(sizes, groupings, budget, explain=False):
     settings = config.load(environ={})
     calendar = load_default_calendar()
     print(f"code: {code_state()}")
@@ -136,6 +157,8 @@ def run(sizes, groupings, budget):
                 previous[by] = (size, seconds)
                 print(f"    by={by:<8} {seconds:8.2f} s  ({size / seconds:,.0f} tickets/s, median of {len(runs)}), "
                       f"body {runs[0][2]:,} bytes sha256 {runs[0][1]}, peak RSS {peak_rss_mb():.0f} MB", flush=True)
+                if explain and size == sizes[-1] and seconds < 60:
+                    explain_statistics(engine, settings, calendar, by)
 
 
 def main():
@@ -143,8 +166,10 @@ def main():
     parser.add_argument("--sizes", default="100000,300000,1000000")
     parser.add_argument("--by", default="company,county")
     parser.add_argument("--budget", type=float, default=240)
+    parser.add_argument("--explain", action="store_true",
+                        help="at the largest size, EXPLAIN (ANALYZE, BUFFERS) the statistics queries")
     args = parser.parse_args()
-    run(sorted(int(s) for s in args.sizes.split(",")), args.by.split(","), args.budget)
+    run(sorted(int(s) for s in args.sizes.split(",")), args.by.split(","), args.budget, args.explain)
 
 
 if __name__ == "__main__":

@@ -166,3 +166,22 @@ def test_a_ticket_overdue_at_the_top_stays_flagged_overdue(ticket_county):
     again = sweep(settings, deadline + dt.timedelta(hours=2))
     assert again["overdue"] == 0  # reported once
     assert act(bureau, tid, "claim").json()["overdue"] is False
+
+
+def test_warnings_before_deadlines_and_auto_close_of_unrated_tickets(ticket_county):
+    settings, client = ticket_county
+    resident, company = client.as_user("resident1"), client.as_user("company1")
+    ticket = report(resident).json()
+    claim_deadline = dt.datetime.fromisoformat(ticket["claim_deadline"])
+    warned = sweep(settings, claim_deadline - dt.timedelta(seconds=30))
+    assert warned["warned"] >= 1 and warned["overdue"] == 0
+    tid = ticket["id"]
+    act(company, tid, "claim")
+    resolved = act(company, tid, "resolve", note="处理完毕").json()
+    resolved_at = dt.datetime.fromisoformat(resolved["resolved_at"])
+    sweep(settings, resolved_at + dt.timedelta(days=settings["tickets"]["auto_close_days"] - 1))
+    assert client.as_user("bureau").get(f"/api/v1/tickets/{tid}").json()["status"] == "resolved"
+    closed = sweep(settings, resolved_at + dt.timedelta(days=settings["tickets"]["auto_close_days"], minutes=1))
+    assert closed["auto_closed"] >= 1
+    final = client.as_user("bureau").get(f"/api/v1/tickets/{tid}").json()
+    assert final["status"] == "closed" and final["timeline"][-1]["action"] == "auto_close"
