@@ -222,6 +222,20 @@ def wait_for_registry_copy(timeout=90):
     raise RuntimeError("tickets did not copy the registry in time")
 
 
+def outbox_backlog():
+    with sqlite3.connect(f"file:{Path(VAR_DIR) / 'tickets.db'}?mode=ro", uri=True, timeout=5) as db:
+        return db.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
+
+
+def wait_outbox_drained(timeout=120):
+    """(backlog when called, seconds until the tickets outbox had nothing left to publish)."""
+    t0 = time.monotonic()
+    backlog = outbox_backlog()
+    while outbox_backlog() and time.monotonic() - t0 < timeout:
+        time.sleep(0.05)
+    return backlog, time.monotonic() - t0
+
+
 def _cpu(pids):
     return {name: cpu_seconds(pid) for name, pid in pids.items() if pid}
 
@@ -284,14 +298,20 @@ def run(clients, duration, warmup, sample, loadgen):
             print(f"{clients} clients ({loadgen}, {duration:.0f} s after {warmup:.0f} s warm-up): "
                   f"{tp['rps']:.1f} req/s, p50 {tp['p50_ms']:.1f} ms, p99 {tp['p99_ms']:.1f} ms, "
                   f"errors {tp['errors']}; cpu(cores) {cpu}", flush=True)
-            time.sleep(3)  # let the relay drain the events of the throughput run
+            backlog, drained = wait_outbox_drained()  # phase 3 must not queue behind this run's events
+            tp.update(backlog_at_end=backlog, drain_s=drained)
+            print(f"  outbox backlog when the load ended: {backlog} events, published {drained:.1f} s later "
+                  f"(~{backlog / drained if drained else 0:.0f} events/s while catching up)", flush=True)
 
             # 3. the 201 -> event delay under the same load
             t0 = time.monotonic()
             samples = run_client(bearer, clients, seconds=duration)
+            backlog, drained = wait_outbox_drained()
             results["loaded"] = event_delays(samples, listener)
+            results["loaded"].update(backlog_at_end=backlog, drain_s=drained)
             results["loaded"].update(latency_stats(samples, time.monotonic() - t0))
             _print_delays(f"{clients} clients (python client, {duration:.0f} s)", results["loaded"])
+            print(f"  outbox backlog when the load ended: {backlog} events, published {drained:.1f} s later")
             print(f"  python client: {results['loaded']['rps']:.1f} req/s, p50 {results['loaded']['p50_ms']:.1f} ms, "
                   f"p99 {results['loaded']['p99_ms']:.1f} ms")
             listener.stop()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from kit.errors import ValidationFailed
+from kit.schemas import instance
 
 
 class ContractViolation(ValidationFailed):
@@ -81,7 +82,7 @@ class EnvelopeSchema(Schema):
 
 def validate_data(contract, data):
     """Dump `data` through the contract's schema and check the result loads back; return the plain JSON dict."""
-    schema = contract.schema()
+    schema = instance(contract.schema)
     try:
         payload = schema.dump(data)
         schema.load(payload)
@@ -116,7 +117,7 @@ def open_envelope(body):
         raise ContractViolation("malformed event envelope", details=exc.messages) from None
     contract = find(body["source"], body["event_type"], body["version"])
     try:
-        contract.schema().load(body["data"])
+        instance(contract.schema).load(body["data"])
     except ValidationError as exc:
         raise ContractViolation(f"{contract.routing_key} v{contract.version} payload does not match its contract",
                                 details=exc.messages) from None

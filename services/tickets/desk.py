@@ -521,6 +521,11 @@ class Desk:
         """Warn before deadlines, escalate overdue tickets, report unanswered supervision, close unrated tickets.
         Each query walks an index on its time column, so the cost follows the tickets that are due."""
         counts = {"warned": 0, "overdue": 0, "escalated": 0, "supervisions_overdue": 0, "auto_closed": 0}
+        with self.session.no_autoflush:  # one flush at commit instead of one per looked-up compound
+            self._sweep(counts, batch)
+        return counts
+
+    def _sweep(self, counts, batch):
         for ticket in self._due(select(m.Ticket).where(m.Ticket.warn_at <= self.now)
                                 .order_by(m.Ticket.warn_at).limit(batch)):
             self._event(ticket, "ticket_deadline_warning", due_at=ticket.due_at or ticket.resolve_deadline)
@@ -548,7 +553,6 @@ class Desk:
             self._record(ticket, Action.AUTO_CLOSE, Party.SYSTEM, before, "not rated in time")
             self._event(ticket, "ticket_closed", satisfaction=None, reason="not_rated")
             counts["auto_closed"] += 1
-        return counts
 
     # ----- duplicates -----
     def duplicates(self, ticket_id):
