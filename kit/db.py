@@ -88,6 +88,12 @@ class IdempotencyMixin:
 WROTE_EVENTS = "wrote_events"  # set in session.info by the outbox writer
 
 
+def standard_tables(base):
+    """The outbox, inbox and idempotency tables every service carries, mapped on the service's own base."""
+    return (type("OutboxEvent", (OutboxMixin, base), {}), type("InboxEntry", (InboxMixin, base), {}),
+            type("IdempotencyRecord", (IdempotencyMixin, base), {}))
+
+
 class UnitOfWork:
     """One worker's access to the database. `transaction()` commits on success and rolls back on error; nested
     transactions join the outer one, so a decorator (idempotency, inbox) and the code it wraps commit together."""

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 
 from kit import config
 from kit.auth import system_token
+from kit.db import normalize_url
 from kit.config import ROOT
 from kit.messaging import declare_topology, wait_for
 from kit.migrations import upgrade
@@ -200,11 +201,16 @@ def demo_platform(settings, services=("organizations",)):
 
 
 def _registry_copied(settings):
-    engine = create_engine(settings.db_url("tickets").replace("postgresql://", "postgresql+pg8000://"))
+    return db_value(settings, "tickets", "SELECT count(*) FROM sync_state") > 0
+
+
+def db_value(settings, service, sql):
+    """One value from a service's database (tests look at what a service stored)."""
+    engine = create_engine(normalize_url(settings.db_url(service)))
     with engine.connect() as conn:
-        synced = conn.execute(text("SELECT count(*) FROM sync_state")).scalar()
+        value = conn.execute(text(sql)).scalar()
     engine.dispose()
-    return synced > 0
+    return value
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

@@ -4,26 +4,16 @@ import json
 import pytest
 import requests
 from kombu import Connection
-from sqlalchemy import create_engine, text
 
 from kit import metrics
 from kit.contracts import open_envelope
-from kit.db import normalize_url
 from kit.messaging import list_parked, replay_parked
 from kit.rpc import standalone_call
-from kit.testing import (ApiClient, Process, environment_for, free_port, load_demo, migrate, running,
+from kit.testing import (ApiClient, Process, db_value, environment_for, free_port, load_demo, migrate, running,
                          wait_until)
 from tests.probe import PROBE, Listener, register_company
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
-
-
-def scalar(url, sql):
-    engine = create_engine(normalize_url(url))
-    with engine.connect() as conn:
-        value = conn.execute(text(sql)).scalar()
-    engine.dispose()
-    return value
 
 
 @pytest.fixture
@@ -40,8 +30,7 @@ def test_event_written_before_a_kill_is_published_after_restart(settings):
     try:
         wait_until(lambda: _answers(settings), timeout=30)
         company = register_company(settings, "先提交后发布物业", 1)
-        url = settings.db_url("organizations")
-        assert scalar(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+        assert db_value(settings, "organizations", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
         assert listener.empty()
     finally:
         silent.kill()  # SIGKILL after the commit, before any publish
@@ -50,7 +39,7 @@ def test_event_written_before_a_kill_is_published_after_restart(settings):
         (event,) = listener.take(1)
         assert event["data"]["company_id"] == company["id"]
         open_envelope(event)
-        wait_until(lambda: scalar(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0)
+        wait_until(lambda: db_value(settings, "organizations", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0)
     finally:
         restarted.stop()
         listener.close()
@@ -70,7 +59,6 @@ def test_consumer_killed_mid_handler_applies_its_effect_once(probe_settings, tmp
     marker = tmp_path / "in-handler"
     env = environment_for(settings)
     probe = Process(env, PROBE, {"PROBE_PAUSE": point, "PROBE_MARKER": str(marker)}).start()
-    probe_db = settings.db_url("probe")
     with running(settings, "organizations"):
         wait_until(lambda: _consuming(settings, "redprop.probe.on_company_registered"), timeout=30)
         register_company(settings, "中途被杀物业", 2)
@@ -78,10 +66,10 @@ def test_consumer_killed_mid_handler_applies_its_effect_once(probe_settings, tmp
         probe.kill()
         restarted = Process(env, PROBE).start()
         try:
-            wait_until(lambda: scalar(probe_db, "SELECT count(*) FROM effects") >= 1, timeout=30)
+            wait_until(lambda: db_value(settings, "probe", "SELECT count(*) FROM effects") >= 1, timeout=30)
             wait_until(lambda: _drained(settings, "redprop.probe.on_company_registered"), timeout=30)
-            assert scalar(probe_db, "SELECT count(*) FROM effects") == 1
-            assert scalar(probe_db, "SELECT count(*) FROM inbox") == 1
+            assert db_value(settings, "probe", "SELECT count(*) FROM effects") == 1
+            assert db_value(settings, "probe", "SELECT count(*) FROM inbox") == 1
         finally:
             restarted.stop()
 
@@ -107,13 +95,12 @@ def _drained(settings, name):
 def test_poison_message_is_parked_and_the_others_keep_flowing(probe_settings):
     settings = probe_settings
     migrate(settings)
-    probe_db = settings.db_url("probe")
     parked_before = metrics.MESSAGES_PARKED.labels(queue="redprop.probe.on_company_registered")._value.get()
     with running(settings, "organizations", PROBE):
         register_company(settings, "正常物业甲", 3)
         poison = register_company(settings, "POISON 物业", 4)
         register_company(settings, "正常物业乙", 5)
-        wait_until(lambda: scalar(probe_db, "SELECT count(*) FROM effects") == 2, timeout=30)
+        wait_until(lambda: db_value(settings, "probe", "SELECT count(*) FROM effects") == 2, timeout=30)
         parked = wait_until(lambda: list_parked(settings), timeout=30)
         assert len(parked) == 1
         assert parked[0]["queue"] == "redprop.probe.on_company_registered"
@@ -126,15 +113,15 @@ def test_poison_message_is_parked_and_the_others_keep_flowing(probe_settings):
         wait_until(lambda: metrics.MESSAGES_PARKED.labels(queue=parked[0]["queue"])._value.get()
                    == parked_before + 2, timeout=30)
         assert len(list_parked(settings)) == 1
-        assert scalar(probe_db, "SELECT count(*) FROM effects") == 2
-        assert scalar(probe_db, f"SELECT count(*) FROM effects WHERE company_id = {poison['id']}") == 0
+        assert db_value(settings, "probe", "SELECT count(*) FROM effects") == 2
+        assert db_value(settings, "probe", f"SELECT count(*) FROM effects WHERE company_id = {poison['id']}") == 0
 
 
 def test_every_published_event_matches_its_contract(settings):
     migrate(settings)
     listener = Listener(settings, "organizations.#")
     load_demo(settings)
-    expected = scalar(settings.db_url("organizations"), "SELECT count(*) FROM outbox")
+    expected = db_value(settings, "organizations", "SELECT count(*) FROM outbox")
     try:
         with running(settings, "organizations"):
             events = listener.take(expected, timeout=120)

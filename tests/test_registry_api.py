@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from kit.db import normalize_url
+from kit.testing import db_value
 from services.organizations.domain.credit_code import make_credit_code
 
 pytestmark = pytest.mark.integration
@@ -15,11 +16,7 @@ DEMO_USERS = ["admin", "bureau", "street1", "community1", "community2", "company
 
 
 def count_rows(settings, table):
-    engine = create_engine(normalize_url(settings.db_url("organizations")))
-    with engine.connect() as conn:
-        value = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
-    engine.dispose()
-    return value
+    return db_value(settings, "organizations", f"SELECT count(*) FROM {table}")
 
 
 def test_coverage_of_the_demo_county(demo_county):

@@ -4,14 +4,12 @@ import json
 import pytest
 from kombu import Connection
 from nameko.runners import ServiceRunner
-from sqlalchemy import create_engine, text
 
 from kit import config
 from kit.contracts import make_envelope, open_envelope
-from kit.db import normalize_url
 from kit.messaging import events_exchange
 from kit.runner import service_class
-from kit.testing import ApiClient, Process, environment_for, load_demo, migrate, running, wait_until
+from kit.testing import ApiClient, Process, db_value, environment_for, load_demo, migrate, running, wait_until
 from tests.probe import Listener
 
 pytestmark = [pytest.mark.integration, pytest.mark.fault]
@@ -21,14 +19,6 @@ SERVICES = ("organizations", "tickets")
 @pytest.fixture
 def settings(settings_factory):
     return settings_factory(deployed=SERVICES)
-
-
-def scalar(settings, service, sql):
-    engine = create_engine(normalize_url(settings.db_url(service)))
-    with engine.connect() as conn:
-        value = conn.execute(text(sql)).scalar()
-    engine.dispose()
-    return value
 
 
 def start(settings, name):
@@ -48,7 +38,7 @@ def test_tickets_are_taken_and_routed_while_organizations_is_down(settings):
     organizations = start(settings, "organizations")
     with running(settings, "tickets", "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_until(lambda: scalar(settings, "tickets", "SELECT count(*) FROM sync_state") == 1, timeout=60)
+        wait_until(lambda: db_value(settings, "tickets", "SELECT count(*) FROM sync_state") == 1, timeout=60)
         resident, company = client.as_user("resident1"), client.as_user("company1")  # tokens before it goes
         organizations.stop()
         services = {s["name"]: s for s in client.get("/api/v1/services").json()["services"]}
@@ -65,8 +55,8 @@ def test_the_same_registry_event_twice_changes_nothing_and_older_news_loses(sett
     migrate(settings, SERVICES)
     load_demo(settings)
     with running(settings, "organizations", "tickets"):
-        wait_until(lambda: scalar(settings, "tickets", "SELECT count(*) FROM sync_state") == 1, timeout=60)
-        row = scalar(settings, "tickets", "SELECT id FROM compound_copies ORDER BY id LIMIT 1")
+        wait_until(lambda: db_value(settings, "tickets", "SELECT count(*) FROM sync_state") == 1, timeout=60)
+        row = db_value(settings, "tickets", "SELECT id FROM compound_copies ORDER BY id LIMIT 1")
         state = {"compound_id": row, "code": "DUP", "name": "重复投递小区", "community_id": 3, "region_path": "/1/2/3/",
                  "households": 1, "floor_area": 1.0, "old_compound": False, "management_mode": "none",
                  "company_id": None, "contract_id": None, "owner_organization_id": None,
@@ -80,11 +70,11 @@ def test_the_same_registry_event_twice_changes_nothing_and_older_news_loses(sett
                 producer.publish(envelope, exchange=events_exchange(settings),
                                  routing_key="organizations.compound_updated", serializer="json", delivery_mode=2,
                                  declare=[events_exchange(settings)])
-        wait_until(lambda: scalar(settings, "tickets", f"SELECT count(*) FROM inbox WHERE event_id IN "
+        wait_until(lambda: db_value(settings, "tickets", f"SELECT count(*) FROM inbox WHERE event_id IN "
                                                        f"('{fresh['event_id']}', '{stale['event_id']}')") == 2,
                    timeout=30)
-        assert scalar(settings, "tickets", f"SELECT name FROM compound_copies WHERE id = {row}") == "重复投递小区"
-        assert scalar(settings, "tickets", f"SELECT count(*) FROM inbox WHERE event_id = '{fresh['event_id']}'") == 1
+        assert db_value(settings, "tickets", f"SELECT name FROM compound_copies WHERE id = {row}") == "重复投递小区"
+        assert db_value(settings, "tickets", f"SELECT count(*) FROM inbox WHERE event_id = '{fresh['event_id']}'") == 1
 
 
 def test_a_ticket_committed_before_a_kill_is_announced_after_restart(settings):
@@ -96,10 +86,10 @@ def test_a_ticket_committed_before_a_kill_is_announced_after_restart(settings):
         resident = client.as_user("resident1")
         silent = Process(environment_for(settings, outbox={"relay": False}), "tickets").start()
         try:
-            wait_until(lambda: scalar(settings, "tickets", "SELECT count(*) FROM sync_state") == 1, timeout=60)
+            wait_until(lambda: db_value(settings, "tickets", "SELECT count(*) FROM sync_state") == 1, timeout=60)
             submitted = resident.post("/api/v1/tickets", json=elevator_report())
             assert submitted.status_code == 201
-            assert scalar(settings, "tickets", "SELECT count(*) FROM outbox WHERE published_at IS NULL "
+            assert db_value(settings, "tickets", "SELECT count(*) FROM outbox WHERE published_at IS NULL "
                                                "AND event_type = 'ticket_submitted'") == 1
             assert listener.empty()
         finally:

@@ -6,21 +6,10 @@ from sqlalchemy import (Boolean, Date, DateTime, Float, ForeignKey, Integer, Num
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kit.db import IdempotencyMixin, InboxMixin, OutboxMixin, declarative_base, utcnow
+from kit.db import declarative_base, standard_tables, utcnow
 
 Base = declarative_base()
-
-
-class OutboxEvent(OutboxMixin, Base):
-    pass
-
-
-class InboxEntry(InboxMixin, Base):
-    pass
-
-
-class IdempotencyRecord(IdempotencyMixin, Base):
-    pass
+OutboxEvent, InboxEntry, IdempotencyRecord = standard_tables(Base)
 
 
 class Timestamped:

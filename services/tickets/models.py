@@ -4,21 +4,10 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kit.db import IdempotencyMixin, InboxMixin, OutboxMixin, declarative_base, utcnow
+from kit.db import declarative_base, standard_tables, utcnow
 
 Base = declarative_base()
-
-
-class OutboxEvent(OutboxMixin, Base):
-    pass
-
-
-class InboxEntry(InboxMixin, Base):
-    pass
-
-
-class IdempotencyRecord(IdempotencyMixin, Base):
-    pass
+OutboxEvent, InboxEntry, IdempotencyRecord = standard_tables(Base)
 
 
 # ----- the registry copy, fed by organizations' events (rule 2 of DESIGN.md §3) -----
