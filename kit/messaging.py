@@ -9,7 +9,6 @@ lists and replays parked messages.
 import inspect
 import logging
 import threading
-import time
 from functools import partial
 
 import eventlet
@@ -344,14 +343,3 @@ def poll_parked_depth(settings, interval=15):
             log.warning("could not read the parked queue depth")
         eventlet.sleep(interval)
 
-
-def wait_for(predicate, timeout=10.0, interval=0.05):
-    """Poll until predicate() is truthy (tests and the CLI); returns its value or raises TimeoutError."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        eventlet.sleep(interval)

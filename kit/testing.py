@@ -24,7 +24,7 @@ from kit import config
 from kit.auth import system_token
 from kit.db import normalize_url
 from kit.config import ROOT
-from kit.messaging import declare_topology, wait_for
+from kit.messaging import declare_topology
 from kit.migrations import upgrade
 from kit.rpc import standalone_call
 
@@ -194,9 +194,9 @@ def demo_platform(settings, services=("organizations",)):
     load_demo(settings)
     with running(settings, *services, "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_for(lambda: client.get("/health").status_code == 200, timeout=15)
+        wait_until(lambda: client.get("/health").status_code == 200, timeout=15)
         if "tickets" in services:
-            wait_for(lambda: _registry_copied(settings), timeout=60)
+            wait_until(lambda: _registry_copied(settings), timeout=60)
         yield client
 
 

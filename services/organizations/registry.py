@@ -13,6 +13,7 @@ from sqlalchemy import false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from kit import auth
+from kit.db import page
 from kit.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from kit.privacy import mask_phone
 from kit.schemas import instance
@@ -71,16 +72,7 @@ class Registry:
             raise NotFound("outside your jurisdiction")
 
     def _page(self, query, stmt, view):
-        # The total rides along as a window count, saving a second query; only an empty page has to count apart.
-        rows = self.session.execute(stmt.add_columns(func.count().over())
-                                    .offset((query["page"] - 1) * query["page_size"])
-                                    .limit(query["page_size"])).all()
-        if rows:
-            total = rows[0][1]
-        else:
-            total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-        return {"items": [view(row[0]) for row in rows], "total": total, "page": query["page"],
-                "page_size": query["page_size"]}
+        return page(self.session, stmt, query, view)
 
     # ----- jurisdiction filters -----
     def _active_contract_clause(self):
@@ -226,9 +218,12 @@ class Registry:
                      if p.kind == rules.PartyOrganizationKind.COMPOUND_BRANCH and p.dissolved_on is None), None)
 
     def compound_state(self, compound):
-        contract = self._active_contract(compound)
-        owner_org = self._active_owner_organization(compound)
-        branch = self._party_branch(compound)
+        return self._state_of(compound, self._active_contract(compound), self._active_owner_organization(compound),
+                              self._party_branch(compound))
+
+    @staticmethod
+    def _state_of(compound, contract, owner_org, branch):
+        """The derived state other services copy; a new compound has no contract or organizations yet."""
         mode = rules.management_mode(contract.company.state_owned if contract else None, compound.self_managed)
         return {
             "compound_id": compound.id, "code": compound.code, "name": compound.name,
@@ -954,15 +949,7 @@ class Importer:
         self.session.add_all(compounds)
         self.session.flush()
         for compound in compounds:
-            registry._emit("compound_registered", {
-                "compound_id": compound.id, "code": compound.code, "name": compound.name,
-                "community_id": compound.community_id, "region_path": compound.path,
-                "households": compound.households, "floor_area": compound.floor_area,
-                "old_compound": compound.old_compound,
-                "management_mode": rules.management_mode(None, compound.self_managed),
-                "company_id": None, "contract_id": None, "owner_organization_id": None,
-                "owner_organization_type": None, "party_branch_id": None,
-                "three_without": rules.is_three_without(rules.management_mode(None, compound.self_managed), False)})
+            registry._emit("compound_registered", registry._state_of(compound, None, None, None))
         registry._emit("registry_imported", {"kind": "compounds", "created": len(compounds)})
         return {"kind": "compounds", "created": len(compounds), "rows": len(rows)}
 

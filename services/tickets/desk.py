@@ -8,9 +8,10 @@ import base64
 import datetime as dt
 import json
 
-from sqlalchemy import and_, false, func, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 
 from kit import auth
+from kit.db import page
 from kit.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from kit.privacy import mask_phone
 from services.tickets import media, models as m
@@ -154,13 +155,7 @@ class Desk:
             stmt = stmt.where(clause if query["overdue"] else ~clause)
         if "q" in query:
             stmt = stmt.where(or_(m.Ticket.title.contains(query["q"]), m.Ticket.code == query["q"]))
-        rows = self.session.execute(stmt.add_columns(func.count().over())
-                                    .offset((query["page"] - 1) * query["page_size"])
-                                    .limit(query["page_size"])).all()
-        total = rows[0][1] if rows else self.session.scalar(
-            select(func.count()).select_from(stmt.order_by(None).subquery()))
-        return {"items": [self.view(row[0], full=False) for row in rows], "total": total, "page": query["page"],
-                "page_size": query["page_size"]}
+        return page(self.session, stmt, query, lambda ticket: self.view(ticket, full=False))
 
     # ----- events and timeline -----
     def _event(self, ticket, event_type, **extra):
@@ -430,10 +425,8 @@ class Desk:
         self._stop_clock(ticket)
         ticket.status = after
         ticket.closed_at = self.now
-        self.session.add(m.TicketAction(ticket=target, at=self.now, actor_account_id=self.caller.account_id,
-                                        actor_party=Party.COMMUNITY, action="absorb", from_status=target.status,
-                                        to_status=target.status, note=f"merged {ticket.code}",
-                                        data={"merged_ticket_id": ticket.id}))
+        self._record(target, "absorb", Party.COMMUNITY, target.status,
+                     f"merged {ticket.code}", merged_ticket_id=ticket.id)
         self._event(ticket, "ticket_merged", merged_into_id=target.id)
 
     def _do_comment(self, ticket, data, after):
