@@ -48,6 +48,7 @@ class Membership:
     compound_id: int | None = None
     organization_id: int | None = None
     department_id: int | None = None
+    room: str | None = None            # a resident's household (楼-单元-室): one vote per household in evaluations
 
     def to_claim(self):
         return {k: v for k, v in self.__dict__.items() if v is not None}

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventlet import tpool
 from sqlalchemy import false, func, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kit import auth
 from kit.db import page
@@ -804,7 +804,7 @@ class Registry:
             claims.append(auth.Membership(role=ms.role, region_id=ms.region_id, region_path=path,
                                           company_id=ms.company_id, compound_id=ms.compound_id,
                                           organization_id=ms.organization_id,
-                                          department_id=ms.department_id).to_claim())
+                                          department_id=ms.department_id, room=ms.room).to_claim())
         return claims
 
     def authenticate(self, username, password):
@@ -856,7 +856,7 @@ class Registry:
     # ----- snapshot for other services -----
     def export_registry(self):
         """What other services copy from the registry (their resync on first start): the tree, every compound's
-        derived state and the departments. Only the platform's own services (the system caller) may ask."""
+        derived state, the companies and the departments. Only the platform's own services (the system caller) may ask."""
         self.caller.require(auth.SYSTEM)
         taken_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         regions = [self._region_event(r) for r in self.session.scalars(select(m.Region).order_by(m.Region.id))]
@@ -865,10 +865,12 @@ class Registry:
             .options(selectinload(m.Compound.contracts).joinedload(m.Contract.company),
                      selectinload(m.Compound.owner_organizations),
                      selectinload(m.Compound.party_organizations)))]
+        companies = [self._company_state(c) for c in self.session.scalars(
+            select(m.Company).order_by(m.Company.id).options(joinedload(m.Company.party_organization)))]
         departments = [{"department_id": d.id, "code": d.code, "name": d.name, "region_id": d.region_id}
                        for d in self.session.scalars(select(m.Department).order_by(m.Department.id))]
         return {"taken_at": taken_at.isoformat(), "regions": regions, "compounds": compounds,
-                "departments": departments}
+                "companies": companies, "departments": departments}
 
     # ----- coverage -----
     def coverage(self, query):

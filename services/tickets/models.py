@@ -5,51 +5,16 @@ from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Intege
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kit.db import declarative_base, standard_tables, utcnow
+from kit.registry_copy import registry_copy_tables
 
 Base = declarative_base()
 OutboxEvent, InboxEntry, IdempotencyRecord = standard_tables(Base)
 
 
 # ----- the registry copy, fed by organizations' events (rule 2 of DESIGN.md §3) -----
-class RegionCopy(Base):
-    __tablename__ = "region_copies"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    code: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(100))
-    level: Mapped[str] = mapped_column(String(20))
-    parent_id: Mapped[int | None] = mapped_column(Integer)
-    path: Mapped[str] = mapped_column(String(200), index=True)
-    source_time: Mapped[dt.datetime] = mapped_column(DateTime)  # when organizations stated this; older news loses
-
-
-class CompoundCopy(Base):
-    __tablename__ = "compound_copies"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    code: Mapped[str] = mapped_column(String(40))
-    name: Mapped[str] = mapped_column(String(100))
-    community_id: Mapped[int] = mapped_column(Integer, index=True)
-    region_path: Mapped[str] = mapped_column(String(200), index=True)
-    company_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    owner_organization_id: Mapped[int | None] = mapped_column(Integer)
-    management_mode: Mapped[str] = mapped_column(String(20))
-    three_without: Mapped[bool] = mapped_column(Boolean)
-    source_time: Mapped[dt.datetime] = mapped_column(DateTime)
-
-
-class DepartmentCopy(Base):
-    __tablename__ = "department_copies"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    code: Mapped[str] = mapped_column(String(40), unique=True)
-    name: Mapped[str] = mapped_column(String(100))
-    region_id: Mapped[int] = mapped_column(Integer)
-    source_time: Mapped[dt.datetime] = mapped_column(DateTime)
-
-
-class SyncState(Base):
-    """When the registry copy was last rebuilt from organizations' snapshot."""
-    __tablename__ = "sync_state"
-    name: Mapped[str] = mapped_column(String(40), primary_key=True)
-    synced_at: Mapped[dt.datetime] = mapped_column(DateTime)
+REGISTRY = registry_copy_tables(Base)
+RegionCopy, CompoundCopy, CompanyCopy, DepartmentCopy, SyncState = (
+    REGISTRY.region, REGISTRY.compound, REGISTRY.company, REGISTRY.department, REGISTRY.sync_state)
 
 
 # ----- categories and tickets -----

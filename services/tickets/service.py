@@ -11,10 +11,11 @@ from kit import auth
 from kit.auth import CurrentCaller
 from kit.config import SettingsProvider, settings_of
 from kit.db import Database
-from kit.errors import Forbidden, ServiceNotDeployed, UpstreamTimeout, ValidationFailed
+from kit.errors import Forbidden, ValidationFailed
 from kit.logs import CorrelationContext
-from kit.messaging import Outbox, event_handler, first_delivery
+from kit.messaging import Outbox
 from kit.metrics import EntrypointMetrics
+from kit.registry_copy import RegistryCopyEndpoints, parse_time
 from kit.rpc import RequestContext, RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
 from services.tickets import models, registry_copy, schemas as s
@@ -43,9 +44,11 @@ def upload_dir(settings):
     return path if path.is_absolute() else settings.var_dir / path
 
 
-class TicketsService(Open311Endpoints):
+class TicketsService(Open311Endpoints, RegistryCopyEndpoints):
     name = "tickets"
     idempotency_model = models.IdempotencyRecord
+    inbox_model = models.InboxEntry
+    registry = registry_copy.COPY
 
     db = Database()
     outbox = Outbox(models.OutboxEvent)
@@ -141,7 +144,7 @@ class TicketsService(Open311Endpoints):
         if not caller.is_system:
             raise Forbidden("only the platform runs the deadline sweep")
         try:
-            when = registry_copy.parse_time(now) if now else None
+            when = parse_time(now) if now else None
         except (TypeError, ValueError):
             raise ValidationFailed("now must be an ISO date-time", details={"now": [str(now)]}) from None
         with self.db.transaction() as session:
@@ -152,24 +155,8 @@ class TicketsService(Open311Endpoints):
         with self.db.transaction() as session:
             self._desk(session, caller=_SYSTEM).sweep()
 
-    # ----- the registry copy -----
-    @timer(interval=20, eager=True)
-    def resync_registry(self):
-        """On first start (and until it succeeds) copy organizations' snapshot; events keep it current after."""
-        with self.db.transaction() as session:
-            if registry_copy.is_synced(session):
-                return
-        try:
-            snapshot = self.rpc_client.call("organizations", "export_registry",
-                                            context={auth.TOKEN_CONTEXT_KEY: auth.system_token(self.settings)})
-        except (ServiceNotDeployed, UpstreamTimeout):
-            log.warning("organizations does not answer yet; the registry copy will be fetched later")
-            return
-        with self.db.transaction() as session:
-            registry_copy.apply_snapshot(session, snapshot)
-            self._load_demo_history(session)
-
-    def _load_demo_history(self, session):
+    # ----- the registry copy (kit.registry_copy keeps it) -----
+    def after_registry_sync(self, session):
         """With a fresh demo county, a year of demo tickets so statistics have something to show."""
         count = self.settings["demo"].get("tickets_per_year") or 0
         if count <= 0 or self.settings.production or session.scalar(select(func.count(models.Ticket.id))):
@@ -177,31 +164,6 @@ class TicketsService(Open311Endpoints):
         last_year = dt.date.today() - dt.timedelta(days=366)
         generate_year(session, self.calendar, last_year, count)
         log.info("loaded a year of demo tickets", extra={"tickets": count})
-
-    def _copy(self, event, apply, handler):
-        with self.db.transaction() as session:
-            if first_delivery(session, models.InboxEntry, event, handler):
-                apply(session, event["data"], registry_copy.parse_time(event["occurred_at"]))
-
-    @event_handler("organizations", "region_created")
-    def on_region_created(self, event):
-        self._copy(event, registry_copy.apply_region, "on_region_created")
-
-    @event_handler("organizations", "region_updated")
-    def on_region_updated(self, event):
-        self._copy(event, registry_copy.apply_region, "on_region_updated")
-
-    @event_handler("organizations", "compound_registered")
-    def on_compound_registered(self, event):
-        self._copy(event, registry_copy.apply_compound, "on_compound_registered")
-
-    @event_handler("organizations", "compound_updated")
-    def on_compound_updated(self, event):
-        self._copy(event, registry_copy.apply_compound, "on_compound_updated")
-
-    @event_handler("organizations", "department_created")
-    def on_department_created(self, event):
-        self._copy(event, registry_copy.apply_department, "on_department_created")
 
 
 _SYSTEM = auth.Caller(subject="system", username="tickets-timer", memberships=(auth.Membership(role=auth.SYSTEM),))
