@@ -1,2 +1,2 @@
 """Event contracts of every service, in one place: importing this package registers them all."""
-from contracts import organizations, tickets  # noqa: F401
+from contracts import notifications, organizations, ratings, tickets  # noqa: F401

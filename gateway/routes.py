@@ -6,6 +6,7 @@ Path parameters become keyword arguments, the query string becomes `query=`, a J
 from dataclasses import dataclass
 
 from services.organizations import schemas as org
+from services.ratings import schemas as rt
 from services.tickets import schemas as tk
 
 # Path prefixes owned by each optional service: when it is not deployed they answer 503.
@@ -73,6 +74,105 @@ TICKET_ROUTES = [
     Route("GET", "/api/v1/stats/tickets", "tickets", "ticket_statistics",
           "Ticket statistics by company, compound, community, street or county (format=csv for a spreadsheet)",
           "statistics", query=tk.StatsQuery, raw=True),
+]
+
+STAR_ACTIONS = ("recompute", "publish", "finalize")
+
+RATING_ROUTES = [
+    # credit rule tables and records
+    Route("GET", "/api/v1/credit/rule-tables", "ratings", "list_rule_tables", "Published credit rule table versions",
+          "credit", query=rt.RuleTableQuery, response=rt.RuleTableOut, many=True),
+    Route("POST", "/api/v1/credit/rule-tables", "ratings", "publish_rule_table",
+          "Publish a new version of a county's credit rule table (加分减分表; housing bureau)", "credit",
+          body=rt.RuleTableIn, response=rt.RuleTableOut, status=201),
+    Route("GET", "/api/v1/credit/rule-tables/in-force", "ratings", "rule_table_in_force",
+          "The rule table in force in a county on a date", "credit", query=rt.RuleTableInForceQuery,
+          response=rt.RuleTableOut),
+    Route("GET", "/api/v1/credit/rule-tables/<int:rule_table_id>", "ratings", "get_rule_table",
+          "One rule table version", "credit", response=rt.RuleTableOut),
+    Route("GET", "/api/v1/credit/records", "ratings", "list_credit_records", "Credit records you may see", "credit",
+          query=rt.CreditRecordQuery, response=rt.CreditRecordOut, many=True),
+    Route("POST", "/api/v1/credit/records", "ratings", "record_credit",
+          "Record a bonus or deduction item (only the authority the item names; evidence when the item asks)",
+          "credit", body=rt.CreditRecordIn, response=rt.CreditRecordOut, status=201),
+    Route("GET", "/api/v1/credit/records/<int:record_id>", "ratings", "get_credit_record", "One credit record",
+          "credit", response=rt.CreditRecordOut),
+    Route("POST", "/api/v1/credit/records/<int:record_id>/objection", "ratings", "object_to_credit_record",
+          "The company objects to a record (异议) within the objection period", "credit", body=rt.ObjectionIn,
+          response=rt.CreditRecordOut),
+    Route("POST", "/api/v1/credit/records/<int:record_id>/decision", "ratings", "decide_credit_objection",
+          "The authority decides an objection: upheld (the record stands) or revoked", "credit",
+          body=rt.RecordDecisionIn, response=rt.CreditRecordOut),
+    Route("GET", "/api/v1/credit/scores", "ratings", "credit_scores",
+          "Credit scores and grades of a region's companies on a date, best first; standing=red|black for the "
+          "red and black lists", "credit", query=rt.ScoreQuery, response=rt.ScorePageOut),
+    Route("GET", "/api/v1/credit/scores/<int:company_id>", "ratings", "company_credit_score",
+          "A company's (or, with compound_id, a project's) score with the items in force", "credit",
+          query=rt.CompanyScoreQuery, response=rt.CompanyScoreOut),
+    Route("GET", "/api/v1/credit/scores/<int:company_id>/history", "ratings", "company_credit_history",
+          "Month-end scores over a year", "credit", query=rt.HistoryQuery, response=rt.HistoryOut),
+    # owner evaluations
+    Route("GET", "/api/v1/evaluations", "ratings", "list_evaluations", "Owner evaluation campaigns (业主评议)",
+          "evaluations", query=rt.CampaignQuery, response=rt.CampaignOut, many=True),
+    Route("POST", "/api/v1/evaluations", "ratings", "open_evaluation",
+          "Open a campaign over a region's compounds (street or housing bureau)", "evaluations",
+          body=rt.CampaignIn, response=rt.CampaignOut, status=201),
+    Route("GET", "/api/v1/evaluations/<int:campaign_id>", "ratings", "get_evaluation",
+          "A campaign with its results once published (valid or not, per compound and company)", "evaluations",
+          response=rt.CampaignOut),
+    Route("POST", "/api/v1/evaluations/<int:campaign_id>/votes", "ratings", "vote",
+          "Vote for your household (one vote per household; 409 when it has voted)", "evaluations",
+          body=rt.VoteIn, response=rt.VoteOut, status=201),
+    Route("POST", "/api/v1/evaluations/<int:campaign_id>/publish", "ratings", "publish_evaluation",
+          "Close voting and publish the results now", "evaluations", response=rt.CampaignOut, optional_body=True),
+    # star ratings, rankings, demonstration projects
+    Route("GET", "/api/v1/star-ratings", "ratings", "list_star_ratings", "Yearly star ratings (星级评定)",
+          "star ratings", query=rt.StarRatingQuery, response=rt.StarRatingOut, many=True),
+    Route("POST", "/api/v1/star-ratings", "ratings", "draft_star_rating",
+          "Draft a county's star rating for a year from evaluations, credit and tickets (housing bureau)",
+          "star ratings", body=rt.StarRatingIn, response=rt.StarRatingOut, status=201),
+    Route("GET", "/api/v1/star-ratings/<int:star_rating_id>", "ratings", "get_star_rating",
+          "A star rating with its ranked entries", "star ratings", response=rt.StarRatingOut),
+    Route("GET", "/api/v1/star-ratings/<int:star_rating_id>/verification", "ratings", "verify_star_rating",
+          "Recompute from the stored records as of the draft's time and compare", "star ratings",
+          response=rt.VerificationOut),
+    Route("POST", f"/api/v1/star-ratings/<int:star_rating_id>/<any({', '.join(map(repr, STAR_ACTIONS))}):action>",
+          "ratings", "act_on_star_rating", "recompute a draft; publish it for public notice (公示); finalize after "
+          "the notice when no objection is pending", "star ratings", response=rt.StarRatingOut, optional_body=True),
+    Route("PATCH", "/api/v1/star-ratings/<int:star_rating_id>/entries/<int:company_id>", "ratings",
+          "adjust_star_entry", "Adjust a draft entry with a reason (409 on notice or final)", "star ratings",
+          body=rt.StarAdjustIn, response=rt.StarRatingOut),
+    Route("POST", "/api/v1/star-ratings/<int:star_rating_id>/entries/<int:company_id>/objection", "ratings",
+          "object_to_stars", "The company objects during the public notice", "star ratings",
+          body=rt.ObjectionIn, response=rt.StarRatingOut),
+    Route("POST", "/api/v1/star-ratings/<int:star_rating_id>/entries/<int:company_id>/decision", "ratings",
+          "decide_star_objection", "The bureau decides an objection (upheld with stars, or rejected)",
+          "star ratings", body=rt.StarDecisionIn, response=rt.StarRatingOut),
+    Route("GET", "/api/v1/rankings", "ratings", "rankings", "Companies of the county or a street ranked by a measure",
+          "star ratings", query=rt.RankingQuery, response=rt.RankingOut),
+    Route("GET", "/api/v1/demonstration-projects", "ratings", "list_demonstration_projects",
+          "Red-property demonstration projects (红色物业示范项目)", "star ratings", query=rt.DemonstrationQuery,
+          response=rt.DemonstrationOut, many=True),
+    Route("POST", "/api/v1/demonstration-projects", "ratings", "select_demonstration_projects",
+          "Select the year's demonstration projects: the top N that meet the thresholds (housing bureau)",
+          "star ratings", body=rt.DemonstrationIn, response=rt.DemonstrationOut, many=True, status=201),
+    # rectification
+    Route("GET", "/api/v1/rectifications", "ratings", "list_rectifications", "Rectification orders (责令整改)",
+          "rectification", query=rt.RectificationQuery, response=rt.RectificationOut, many=True),
+    Route("POST", "/api/v1/rectifications", "ratings", "order_rectification",
+          "Order a company to rectify (street or housing bureau)", "rectification", body=rt.RectificationIn,
+          response=rt.RectificationOut, status=201),
+    Route("GET", "/api/v1/rectifications/eliminations", "ratings", "list_elimination_recommendations",
+          "Elimination recommendations (末位淘汰) to owners' organizations", "rectification",
+          query=rt.RecommendationQuery, response=rt.RecommendationOut, many=True),
+    Route("GET", "/api/v1/rectifications/<int:rectification_id>", "ratings", "get_rectification",
+          "A rectification order with its steps", "rectification", response=rt.RectificationOut),
+    Route("POST", "/api/v1/rectifications/<int:rectification_id>/response", "ratings", "respond_to_rectification",
+          "The company reports what it rectified", "rectification", body=rt.ResponseIn,
+          response=rt.RectificationOut),
+    Route("POST", "/api/v1/rectifications/<int:rectification_id>/reinspection", "ratings",
+          "reinspect_rectification", "The authority re-inspects: passed closes, failed sets a new deadline one "
+          "level up or escalates", "rectification", body=rt.ReinspectionIn, response=rt.RectificationOut),
 ]
 
 
@@ -164,4 +264,5 @@ ROUTES = [
           "Bulk import from CSV or XLSX (multipart field `file`); a file with any error imports nothing",
           "imports", upload=True, status=201),
     *TICKET_ROUTES,
+    *RATING_ROUTES,
 ]

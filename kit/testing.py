@@ -195,13 +195,26 @@ def demo_platform(settings, services=("organizations",)):
     with running(settings, *services, "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
         wait_until(lambda: client.get("/health").status_code == 200, timeout=15)
-        if "tickets" in services:
-            wait_until(lambda: _registry_copied(settings), timeout=60)
+        for copier in set(services) & {"tickets", "ratings"}:
+            wait_until(lambda: _registry_copied(settings, copier), timeout=60)
         yield client
 
 
-def _registry_copied(settings):
-    return db_value(settings, "tickets", "SELECT count(*) FROM sync_state") > 0
+def _registry_copied(settings, service):
+    return db_value(settings, service, "SELECT count(*) FROM sync_state") > 0
+
+
+def wait_for_registry_events(settings, service="ratings", timeout=60):
+    """Until `service` has applied every registry event organizations published (the demo load's backlog)."""
+    from kit.messaging import subscriptions
+    from kit.runner import service_class
+    handlers = {method: event for method, source, event in subscriptions(service_class(service))
+                if source == "organizations"}
+    events = ", ".join(f"'{e}'" for e in sorted(set(handlers.values())))
+    names = ", ".join(f"'{h}'" for h in sorted(handlers))
+    published = db_value(settings, "organizations", f"SELECT count(*) FROM outbox WHERE event_type IN ({events})")
+    wait_until(lambda: db_value(settings, service, f"SELECT count(*) FROM inbox WHERE handler IN ({names})")
+               >= published, timeout=timeout)
 
 
 def db_value(settings, service, sql):
@@ -221,6 +234,17 @@ def ticket_county(request, tmp_path_factory):
         settings = build_settings(stack, uri, tmp_path_factory.mktemp("tickets"), request.param,
                                   deployed=("organizations", "tickets"))
         client = stack.enter_context(demo_platform(settings, ("organizations", "tickets")))
+        yield settings, client
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def ratings_county(request, tmp_path_factory):
+    """Organizations, tickets, ratings and the gateway with the demo county: (settings, ApiClient), per module."""
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(temporary_vhost())
+        services = ("organizations", "tickets", "ratings")
+        settings = build_settings(stack, uri, tmp_path_factory.mktemp("ratings"), request.param, deployed=services)
+        client = stack.enter_context(demo_platform(settings, services))
         yield settings, client
 
 

@@ -221,11 +221,11 @@ def dlq_replay(event_id, queue):
 def revision(service, message):
     import tempfile
     from alembic import command
-    from kit.migrations import alembic_config, upgrade
+    from kit.migrations import alembic_config
     _selected([service])
     with tempfile.TemporaryDirectory() as scratch:
         url = f"sqlite:///{scratch}/schema.db"
-        upgrade(service, url)
+        command.upgrade(alembic_config(service, url), "head")  # the schema only: seeds may need the new tables
         command.revision(alembic_config(service, url), message=message, autogenerate=True)
 
 

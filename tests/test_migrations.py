@@ -6,9 +6,11 @@ from sqlalchemy import create_engine
 
 from kit.migrations import upgrade
 from services.organizations.models import Base as OrganizationsBase
+from services.ratings.models import Base as RatingsBase
 from services.tickets.models import Base as TicketsBase
 
-MODELS = {"organizations": OrganizationsBase.metadata, "tickets": TicketsBase.metadata}
+MODELS = {"organizations": OrganizationsBase.metadata, "tickets": TicketsBase.metadata,
+          "ratings": RatingsBase.metadata}
 
 
 @pytest.mark.parametrize("service", sorted(MODELS))

@@ -1,0 +1,1 @@
+"""Rules of the ratings service in plain Python: rule tables, credit, stars, evaluations, rectification, rankings."""

@@ -1,0 +1,113 @@
+"""What every ratings use case shares: the session, the caller and their jurisdiction, the clock and the outbox."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from kit import auth
+from kit.errors import Forbidden, NotFound
+from kit.registry_copy import path_ids
+from services.ratings import inputs, models as m
+
+# the authorities a credit rule table names, and the role that holds each
+AUTHORITY_ROLES = {"community": auth.COMMUNITY, "street": auth.STREET, "bureau": auth.BUREAU}
+GOVERNMENT = (auth.COMMUNITY, auth.STREET, auth.BUREAU, auth.ADMIN)
+READERS = GOVERNMENT + (auth.INTEGRATION,)
+NEIGHBOURS = (auth.RESIDENT, auth.OWNERS_ORG, auth.PARTY_BRANCH)
+
+
+def county_path(path):
+    return f"/{path_ids(path)[0]}/"
+
+
+class Office:
+    def __init__(self, session, caller, outbox, settings, now=None):
+        self.session = session
+        self.caller = caller
+        self.outbox = outbox
+        self.settings = settings
+        self.now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+    @property
+    def today(self):
+        return self.now.date()
+
+    def emit(self, event_type, data):
+        self.outbox.add(self.session, event_type, data)
+
+    # ----- the registry copy -----
+    def compound(self, compound_id):
+        compound = self.session.get(m.CompoundCopy, compound_id)
+        if compound is None:
+            raise NotFound(f"compound {compound_id} does not exist", details={"compound_id": compound_id})
+        return compound
+
+    def company(self, company_id):
+        company = self.session.get(m.CompanyCopy, company_id)
+        if company is None:
+            raise NotFound(f"company {company_id} does not exist", details={"company_id": company_id})
+        return company
+
+    def company_names(self, ids):
+        ids = set(ids)
+        if not ids:
+            return {}
+        return dict(self.session.execute(select(m.CompanyCopy.id, m.CompanyCopy.name)
+                                          .where(m.CompanyCopy.id.in_(ids))).all())
+
+    def region(self, region_id, roles=READERS):
+        """A region inside the caller's reach (404 otherwise)."""
+        region = self.session.get(m.RegionCopy, region_id)
+        if region is None or not self.caller.reaches_path(region.path, roles):
+            raise NotFound(f"region {region_id} does not exist or is outside your jurisdiction")
+        return region
+
+    def home_region(self, roles=READERS):
+        """The widest region the caller works in (their county for the bureau), for queries that name none."""
+        if self.caller.is_system:
+            region = self.session.scalar(select(m.RegionCopy).where(m.RegionCopy.level == "county")
+                                         .order_by(m.RegionCopy.id).limit(1))
+        else:
+            paths = sorted(self.caller.region_paths(*roles), key=len)
+            region = self.session.scalar(select(m.RegionCopy).where(m.RegionCopy.path == paths[0])) \
+                if paths else None
+        if region is None:
+            raise Forbidden("name a region: your role has none of its own", details={"region_id": ["required"]})
+        return region
+
+    def county_of(self, path):
+        return path_ids(path)[0]
+
+    def rule_table(self, county_id, on=None):
+        return inputs.rule_table(self.session, county_id, on or self.today)
+
+    # ----- who the caller is -----
+    def authorities_over(self, path):
+        """The authorities (community, street, bureau) the caller holds over a place."""
+        return {name for name, role in AUTHORITY_ROLES.items() if self.caller.reaches_path(path, (role,))}
+
+    def is_company_staff(self, company_id):
+        return company_id in self.caller.ids("company_id", auth.COMPANY)
+
+    def neighbour_company_ids(self):
+        """Companies serving the compounds the caller lives in or sits on the owners' organization or branch of."""
+        compounds = self.caller.ids("compound_id", *NEIGHBOURS)
+        if not compounds:
+            return set()
+        return set(self.session.scalars(select(m.CompoundCopy.company_id).where(
+            m.CompoundCopy.id.in_(compounds), m.CompoundCopy.company_id.is_not(None))))
+
+    def may_read_company(self, company_id, path=None):
+        """Government and integrations over the place, the company's own staff, and its compounds' neighbours."""
+        if self.caller.is_system or self.is_company_staff(company_id):
+            return True
+        if path is not None and self.caller.reaches_path(path, READERS):
+            return True
+        if path is None and self.caller.region_paths(*READERS):
+            return True
+        return company_id in self.neighbour_company_ids()
+
+    def require_authority(self, path, *names, what="do this"):
+        if self.caller.is_system:
+            return
+        if not self.authorities_over(path) & set(names):
+            raise Forbidden(f"only the {' or '.join(names)} may {what} here", details={"authorities": list(names)})
