@@ -243,6 +243,12 @@ def test_star_rating_goes_draft_notice_final(county):
     verification = bureau.get(f"/api/v1/star-ratings/{rating['id']}/verification").json()
     assert verification["matches"] is True, verification["differences"]
     assert verification["entries"] == len(rating["entries"])
+    # a record made after the draft does not count in it: recomputing as of the draft still gives the same
+    compound = home_compound(client)
+    assert bureau.post("/api/v1/credit/records", json={
+        "company_id": company_of(client, compound), "compound_id": compound, "item_code": "fee_violation",
+        "evidence_note": "超标准收费 overcharging"}).status_code == 201
+    assert bureau.get(f"/api/v1/star-ratings/{rating['id']}/verification").json()["matches"] is True
 
     _, company1 = me(client, "company1")
     company = company1["memberships"][0]["company_id"]
@@ -284,6 +290,15 @@ def test_star_rating_goes_draft_notice_final(county):
     assert ranked["source"].endswith("(final)")
     ranks = [row["rank"] for row in ranked["items"] if row["rank"] is not None]
     assert ranks == sorted(ranks) and ranks[0] == 1
+    # a street's ranking: the companies serving its compounds, ranked among themselves
+    street, street_account = me(client, "street1")
+    street_ranking = street.get("/api/v1/rankings", params={"year": year}).json()
+    street_compounds = street.get("/api/v1/compounds", params={
+        "region_id": street_account["memberships"][0]["region_id"], "page_size": 500}).json()["items"]
+    serving = {c["company_id"] for c in street_compounds if c["company_id"]}
+    assert {row["company_id"] for row in street_ranking["items"]} >= serving
+    assert {row["company_id"] for row in street_ranking["items"]} <= {row["company_id"] for row in ranked["items"]}
+    assert street_ranking["items"][0]["rank"] == 1
 
     # the home compound: four stars now, a valid evaluation of 100 and a project credit above 85 → demonstration
     compound = home_compound(client)

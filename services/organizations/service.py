@@ -2,15 +2,11 @@
 import base64
 import binascii
 
-from kit.auth import CurrentCaller
-from kit.config import SettingsProvider
-from kit.db import Database
 from kit.errors import ValidationFailed
-from kit.logs import CorrelationContext
 from kit.messaging import Outbox
-from kit.metrics import EntrypointMetrics
-from kit.rpc import RequestContext, idempotent, rpc
+from kit.rpc import idempotent, rpc
 from kit.schemas import QuerySchema, dump, dump_page, load
+from kit.service import PlatformService
 from services.organizations import models, schemas as s
 from services.organizations.domain.tabular import read_table
 from services.organizations.registry import Importer, Registry
@@ -18,26 +14,16 @@ from services.organizations.registry import Importer, Registry
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
-class OrganizationsService:
+class OrganizationsService(PlatformService):
     name = "organizations"
     idempotency_model = models.IdempotencyRecord
 
-    db = Database()
     outbox = Outbox(models.OutboxEvent)
-    caller = CurrentCaller()
-    request = RequestContext()
-    settings = SettingsProvider()
-    metrics = EntrypointMetrics()
-    correlation = CorrelationContext()
 
     def _registry(self, session):
         return Registry(session, self.caller(), self.outbox, production=self.settings.production)
 
-    # ----- health and login -----
-    @rpc
-    def ping(self):
-        return {"service": self.name, "ok": True}
-
+    # ----- login -----
     @rpc
     def authenticate(self, data):
         credentials = load(s.Credentials, data)

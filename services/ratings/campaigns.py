@@ -8,7 +8,7 @@ from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.ratings import inputs, models as m
 from services.ratings.domain import evaluation
 from services.ratings.domain.rules import Dimension
-from services.ratings.office import GOVERNMENT, NEIGHBOURS, Office
+from services.ratings.office import GOVERNMENT, NEIGHBOURS, READERS, Office
 
 ORGANIZERS = (auth.STREET, auth.BUREAU)
 
@@ -52,8 +52,8 @@ class Campaigns(Office):
         return sorted({(ms.compound_id, ms.room) for ms in self.caller.memberships
                        if ms.role == auth.RESIDENT and ms.compound_id in compounds and ms.room})
 
-    def _campaign(self, campaign_id):
-        campaign = self.session.get(m.Campaign, campaign_id)
+    def _campaign(self, campaign_id, lock=False):
+        campaign = self.session.get(m.Campaign, campaign_id, with_for_update=lock and self.on_postgresql)
         if campaign is None or not self._may_see(campaign):
             raise NotFound(f"evaluation {campaign_id} does not exist or is outside your reach")
         return campaign
@@ -72,7 +72,7 @@ class Campaigns(Office):
     def list(self, query):
         stmt = select(m.Campaign).order_by(m.Campaign.id.desc())
         if not self.caller.is_system:
-            clauses = [m.Campaign.region_path.startswith(p) for p in self.caller.region_paths()]
+            clauses = [m.Campaign.region_path.startswith(p) for p in self.caller.region_paths(*READERS)]
             compounds = self.caller.ids("compound_id", *NEIGHBOURS)
             companies = self.caller.ids("company_id", auth.COMPANY)
             if compounds or companies:
@@ -135,10 +135,11 @@ class Campaigns(Office):
                 raise Forbidden("your household is not registered in a compound of this evaluation",
                                 details={"room": ["a resident membership with a room is needed"]})
             raise Forbidden("only residents vote in owner evaluations")
-        if "compound_id" in data:
-            households = [h for h in households if h[0] == data["compound_id"]]
-            if not households:
-                raise Forbidden("you are not a resident of that compound")
+        for position, key in enumerate(("compound_id", "room")):
+            if key in data:
+                households = [h for h in households if h[position] == data[key]]
+                if not households:
+                    raise Forbidden(f"you are not a resident of that {key.replace('_id', '')}")
         compound_id, room = households[0]
         place = next(c for c in campaign.compounds if c.compound_id == compound_id)
         dimensions = [Dimension(**d) for d in campaign.dimensions]
@@ -157,7 +158,7 @@ class Campaigns(Office):
         return {"campaign_id": campaign.id, "compound_id": compound_id, "score": score, "cast_at": self.now}
 
     def publish(self, campaign_id):
-        campaign = self._campaign(campaign_id)
+        campaign = self._campaign(campaign_id, lock=True)
         self.require_authority(campaign.region_path, "street", "bureau", what="publish this evaluation")
         if campaign.status != "open":
             raise Conflict("this evaluation is already published")
@@ -190,8 +191,8 @@ class Campaigns(Office):
 
     def publish_due(self, batch=50):
         """Campaigns past their closing time publish themselves."""
-        due = self.session.scalars(select(m.Campaign).where(m.Campaign.status == "open",
-                                                            m.Campaign.closes_at <= self.now).limit(batch)).all()
+        due = self.session.scalars(self.skip_locked(select(m.Campaign).where(
+            m.Campaign.status == "open", m.Campaign.closes_at <= self.now).limit(batch))).all()
         for campaign in due:
             self._publish(campaign)
         return len(due)

@@ -89,8 +89,8 @@ def compound_result_of(row):
                           score=row.score, dimension_scores=row.dimension_scores)
 
 
-def ticket_tallies(session, year, as_of):
-    """{company_id: TicketTally} of the tickets companies received in a year, as reported by `as_of`."""
+def ticket_tallies(session, region_path, year, as_of):
+    """{company_id: TicketTally} of the tickets companies received in a region in a year, as reported by `as_of`."""
     t = m.TicketOutcome
     resolved = and_(t.resolved_at.is_not(None), t.resolved_at <= as_of)
     rated = and_(t.rated_at.is_not(None), t.rated_at <= as_of)
@@ -100,7 +100,9 @@ def ticket_tallies(session, year, as_of):
                func.sum(case((and_(resolved, t.resolved_on_time.is_(True)), 1), else_=0)),
                func.sum(case((rated, 1), else_=0)),
                func.sum(case((and_(rated, t.satisfaction.in_(SATISFIED)), 1), else_=0)))
-        .where(t.year == year, t.submitted_at <= as_of).group_by(t.company_id))
+        .where(t.year == year, t.submitted_at <= as_of, t.compound_id.in_(
+            select(m.CompoundCopy.id).where(m.CompoundCopy.region_path.startswith(region_path))))
+        .group_by(t.company_id))
     return {company_id: TicketTally(received=received, resolved=int(res or 0), resolved_on_time=int(on_time or 0),
                                     rated=int(rat or 0), satisfied=int(sat or 0))
             for company_id, received, res, on_time, rat, sat in rows}

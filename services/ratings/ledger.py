@@ -121,14 +121,14 @@ class Ledger(Office):
             raise ValidationFailed("no such item in the county's rule table",
                                    details={"item_code": [f"{data['item_code']!r} is not in {table.code} "
                                                           f"v{table.version}"]}) from None
-        if item.trigger:
+        people = [a for a in item.authorities if a != "system"]
+        if not people:
             raise ValidationFailed("this item is recorded automatically from events",
                                    details={"item_code": [f"triggered by {item.trigger}"]})
         path = compound.region_path if compound else f"/{county_id}/"
-        held = self.authorities_over(path) & set(item.authorities)
+        held = self.authorities_over(path) & set(people)
         if not held:
-            raise Forbidden(f"only the {' or '.join(item.authorities)} may record {item.code}",
-                            details={"authorities": list(item.authorities)})
+            raise Forbidden(f"only the {' or '.join(people)} may record {item.code}", details={"authorities": people})
         if credit.valid_until(item, occurred_on) <= self.today:
             raise ValidationFailed("this record would already have expired",
                                    details={"occurred_on": [f"items of {item.code} count {item.validity_days} days"]})
@@ -246,7 +246,8 @@ class Ledger(Office):
         table_row, table = self.rule_table(county_id, on)
         sums = inputs.credit_sums(self.session, on, self.now, m.CreditRecord.county_id == county_id, *where)
         score = credit.score_from_sums(table, sums.get(company_id, []))
-        records = self.session.scalars(select(m.CreditRecord).where(inputs.in_force(on, self.now), *where)
+        records = self.session.scalars(select(m.CreditRecord).where(inputs.in_force(on, self.now),
+                                                                    m.CreditRecord.county_id == county_id, *where)
                                        .order_by(m.CreditRecord.occurred_on, m.CreditRecord.id))
         return {**self._score_row(table, company_id, company.name, score), "on": on,
                 "compound_id": compound.id if compound else None, "items": score.items,
@@ -271,10 +272,10 @@ class Ledger(Office):
         if compound is not None:
             return self.county_of(compound.region_path)
         served = self.session.scalar(select(m.CompoundCopy.region_path).where(
-            m.CompoundCopy.company_id == company_id).limit(1))
+            m.CompoundCopy.company_id == company_id).order_by(m.CompoundCopy.id).limit(1))
         if served is None:
             served = self.session.scalar(select(m.CreditRecord.region_path).where(
-                m.CreditRecord.company_id == company_id).limit(1))
+                m.CreditRecord.company_id == company_id).order_by(m.CreditRecord.id).limit(1))
         if served is None:
             paths = self.caller.region_paths(*READERS)
             if not paths:

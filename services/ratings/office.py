@@ -31,6 +31,14 @@ class Office:
     def today(self):
         return self.now.date()
 
+    @property
+    def on_postgresql(self):
+        return self.session.bind.dialect.name == "postgresql"
+
+    def skip_locked(self, stmt):
+        """For sweeps: concurrent processes (or a person acting at the same moment) take different rows."""
+        return stmt.with_for_update(skip_locked=True) if self.on_postgresql else stmt
+
     def emit(self, event_type, data):
         self.outbox.add(self.session, event_type, data)
 

@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 
 from kit import auth
 from kit.db import page
-from kit.errors import Forbidden, NotFound
+from kit.errors import Forbidden, NotFound, ValidationFailed
 from services.ratings import models as m
 from services.ratings.domain import rectification as flow
 from services.ratings.domain.stars import STAR_LABELS
@@ -43,7 +43,7 @@ class Rectifications(Office):
         visible = self._visible()
         if visible is not None:
             stmt = stmt.where(visible)
-        if lock and self.session.bind.dialect.name == "postgresql":
+        if lock and self.on_postgresql:
             stmt = stmt.with_for_update()
         order = self.session.scalar(stmt)
         if order is None:
@@ -88,6 +88,10 @@ class Rectifications(Office):
         """A street or the bureau orders a company to rectify, at a compound or company-wide (bureau)."""
         self.company(data["company_id"])
         compound = self.compound(data["compound_id"]) if data.get("compound_id") else None
+        if compound is not None and not self.caller.reaches_path(compound.region_path):
+            raise NotFound(f"compound {compound.id} does not exist or is outside your jurisdiction")
+        if data.get("deadline") and data["deadline"] <= self.today:
+            raise ValidationFailed("the deadline must be in the future", details={"deadline": ["not after today"]})
         if compound is not None:
             held = self.authorities_over(compound.region_path) & set(LEVELS)
             county_id = self.county_of(compound.region_path)
@@ -166,8 +170,8 @@ class Rectifications(Office):
 
     def miss_deadlines(self, batch=100):
         """Orders nobody answered by their deadline count as a failed re-inspection."""
-        due = self.session.scalars(select(m.Rectification).where(
-            m.Rectification.status == flow.State.ISSUED, m.Rectification.deadline < self.today).limit(batch)).all()
+        due = self.session.scalars(self.skip_locked(select(m.Rectification).where(
+            m.Rectification.status == flow.State.ISSUED, m.Rectification.deadline < self.today).limit(batch))).all()
         for order in due:
             _, table = self.rule_table(order.county_id)
             outcome = flow.after_deadline_missed(order.status, order.failures, table.max_failures)

@@ -57,6 +57,7 @@ class CampaignQuery(QuerySchema):
 
 class VoteIn(InputSchema):
     compound_id = fields.Integer(metadata={"description": "only when your households are in several compounds"})
+    room = fields.String(metadata={"description": "only when you live in several households of the compound"})
     answers = fields.Dict(keys=fields.String(), values=ANSWER, required=True,
                           metadata={"description": "dimension code → 1 (很不满意) … 5 (很满意)"})
 
@@ -319,6 +320,7 @@ class DemonstrationIn(InputSchema):
 
 class DemonstrationQuery(QuerySchema):
     year = fields.Integer()
+    county_id = fields.Integer()
 
 
 class DemonstrationOut(OutputSchema):

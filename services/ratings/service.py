@@ -2,16 +2,12 @@
 from nameko.timer import timer
 
 from kit import auth
-from kit.auth import CurrentCaller
-from kit.config import SettingsProvider
-from kit.db import Database
 from kit.errors import Forbidden, ValidationFailed
-from kit.logs import CorrelationContext
 from kit.messaging import Outbox, event_handler, first_delivery
-from kit.metrics import EntrypointMetrics
 from kit.registry_copy import RegistryCopy, RegistryCopyEndpoints, parse_time
-from kit.rpc import RequestContext, RpcClient, idempotent, rpc
+from kit.rpc import RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
+from kit.service import PlatformService
 from services.ratings import models, schemas as s
 from services.ratings.auto_items import AutoItems
 from services.ratings.campaigns import Campaigns
@@ -22,27 +18,17 @@ from services.ratings.star_ratings import StarRatings
 _SYSTEM = auth.Caller(subject="system", username="ratings-timer", memberships=(auth.Membership(role=auth.SYSTEM),))
 
 
-class RatingsService(RegistryCopyEndpoints):
+class RatingsService(PlatformService, RegistryCopyEndpoints):
     name = "ratings"
     idempotency_model = models.IdempotencyRecord
     inbox_model = models.InboxEntry
     registry = RegistryCopy(models.REGISTRY)
 
-    db = Database()
     outbox = Outbox(models.OutboxEvent)
-    caller = CurrentCaller()
-    request = RequestContext()
-    settings = SettingsProvider()
     rpc_client = RpcClient()
-    metrics = EntrypointMetrics()
-    correlation = CorrelationContext()
 
     def _use(self, office_cls, session, caller=None, now=None):
         return office_cls(session, caller or self.caller(), self.outbox, self.settings, now=now)
-
-    @rpc
-    def ping(self):
-        return {"service": self.name, "ok": True}
 
     # ----- credit rule tables -----
     @rpc

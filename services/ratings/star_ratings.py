@@ -11,7 +11,7 @@ from services.ratings import inputs, models as m
 from services.ratings.domain import credit, stars
 from services.ratings.domain.ranking import ProjectCandidate, rank, select_demonstration
 from services.ratings.ledger import Ledger
-from services.ratings.office import GOVERNMENT, Office
+from services.ratings.office import GOVERNMENT, Office, county_path
 from services.ratings.rectifications import Rectifications
 
 MEASURES = ("composite", "credit_score", "evaluation_score", "ticket_score")
@@ -24,7 +24,7 @@ def compute_entries(session, table, county_id, county_path, year, as_of):
     companies = inputs.companies_in(session, county_path, county_id, year)
     scores = inputs.credit_scores(session, table, on, as_of, m.CreditRecord.county_id == county_id)
     evaluations = inputs.evaluation_results(session, county_path, year, as_of)
-    tallies = inputs.ticket_tallies(session, year, as_of)
+    tallies = inputs.ticket_tallies(session, county_path, year, as_of)
     base = credit.score_from_sums(table, [])
     entries = []
     for company_id in companies:
@@ -64,7 +64,7 @@ class StarRatings(Office):
 
     def _rating(self, rating_id, lock=False):
         stmt = select(m.StarRating).where(m.StarRating.id == rating_id)
-        if lock and self.session.bind.dialect.name == "postgresql":
+        if lock and self.on_postgresql:
             stmt = stmt.with_for_update()
         rating = self.session.scalar(stmt)
         if rating is None or not self._may_see(rating):
@@ -81,7 +81,7 @@ class StarRatings(Office):
     def list(self, query):
         stmt = select(m.StarRating).order_by(m.StarRating.year.desc(), m.StarRating.id.desc())
         if not self.caller.is_system:
-            counties = [f"/{self.county_of(p)}/" for p in self.caller.region_paths(*GOVERNMENT)]
+            counties = [p for p in self.caller.region_paths(*GOVERNMENT) if p == county_path(p)]  # county staff
             stmt = stmt.where((m.StarRating.status != "draft") | m.StarRating.county_path.in_(counties or [""]))
         for key in ("year", "status", "county_id"):
             if key in query:
@@ -256,8 +256,8 @@ class StarRatings(Office):
     def finalize_due(self):
         """Ratings whose notice ended with every objection decided become final by themselves (公示期满)."""
         done = 0
-        for rating in self.session.scalars(select(m.StarRating).where(m.StarRating.status == "notice",
-                                                                      m.StarRating.notice_until <= self.now)).all():
+        for rating in self.session.scalars(self.skip_locked(select(m.StarRating).where(
+                m.StarRating.status == "notice", m.StarRating.notice_until <= self.now))).all():
             if not any(e.objection_status == "pending" for e in rating.entries):
                 self._finalize(rating)
                 done += 1
@@ -278,8 +278,8 @@ class StarRatings(Office):
                     for e in rating.entries]
         else:
             _, table = self.rule_table(county_id, inputs.year_end(year, self.now))
-            rows = [{**e, "stars": e.pop("computed_stars")} for e in compute_entries(
-                self.session, table, county_id, f"/{county_id}/", year, self.now)]
+            rows = [{**{k: v for k, v in e.items() if k != "computed_stars"}, "stars": e["computed_stars"]}
+                    for e in compute_entries(self.session, table, county_id, f"/{county_id}/", year, self.now)]
         if region.level != "county":
             serving = set(inputs.companies_in(self.session, region.path, county_id, year))
             rows = [r for r in rows if r["company_id"] in serving]
@@ -303,7 +303,8 @@ class StarRatings(Office):
         if self.session.scalar(select(m.DemonstrationProject.id).where(
                 m.DemonstrationProject.county_id == county.id, m.DemonstrationProject.year == year).limit(1)):
             raise Conflict(f"the {year} demonstration projects are already selected")
-        table_row, table = self.rule_table(county.id, inputs.year_end(year, self.now))
+        table_row = self.session.get(m.RuleTableVersion, rating.rule_table_id)  # the rating's own table
+        table = inputs.parsed(table_row)
         company_stars = {e.company_id: e for e in rating.entries}
         on = inputs.year_end(year, self.now)
         projects = inputs.credit_scores(self.session, table, on, self.now, m.CreditRecord.county_id == county.id,
@@ -348,8 +349,9 @@ class StarRatings(Office):
     def list_demonstration(self, query):
         stmt = select(m.DemonstrationProject).order_by(m.DemonstrationProject.year.desc(),
                                                        m.DemonstrationProject.rank)
-        if "year" in query:
-            stmt = stmt.where(m.DemonstrationProject.year == query["year"])
+        for key in ("year", "county_id"):
+            if key in query:
+                stmt = stmt.where(getattr(m.DemonstrationProject, key) == query[key])
         rows = self.session.scalars(stmt).all()
         return self._projects_page(rows, query)
 

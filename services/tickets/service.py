@@ -8,16 +8,13 @@ from nameko.timer import timer
 from sqlalchemy import func, select
 
 from kit import auth
-from kit.auth import CurrentCaller
-from kit.config import SettingsProvider, settings_of
-from kit.db import Database
+from kit.config import settings_of
 from kit.errors import Forbidden, ValidationFailed
-from kit.logs import CorrelationContext
 from kit.messaging import Outbox
-from kit.metrics import EntrypointMetrics
 from kit.registry_copy import RegistryCopyEndpoints, parse_time
-from kit.rpc import RequestContext, RpcClient, idempotent, rpc
+from kit.rpc import RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
+from kit.service import PlatformService
 from services.tickets import models, registry_copy, schemas as s
 from services.tickets.demo import generate_year
 from services.tickets.desk import Desk
@@ -44,31 +41,21 @@ def upload_dir(settings):
     return path if path.is_absolute() else settings.var_dir / path
 
 
-class TicketsService(Open311Endpoints, RegistryCopyEndpoints):
+class TicketsService(PlatformService, Open311Endpoints, RegistryCopyEndpoints):
     name = "tickets"
     idempotency_model = models.IdempotencyRecord
     inbox_model = models.InboxEntry
     registry = registry_copy.COPY
 
-    db = Database()
     outbox = Outbox(models.OutboxEvent)
-    caller = CurrentCaller()
-    request = RequestContext()
-    settings = SettingsProvider()
     calendar = CalendarProvider()
     rpc_client = RpcClient()
-    metrics = EntrypointMetrics()
-    correlation = CorrelationContext()
 
     def _desk(self, session, caller=None, now=None):
         return Desk(session, caller or self.caller(), self.outbox, self.calendar, self.settings, now=now,
                     upload_dir=upload_dir(self.settings))
 
     # ----- tickets -----
-    @rpc
-    def ping(self):
-        return {"service": self.name, "ok": True}
-
     @rpc
     @idempotent
     def submit_ticket(self, data, files=None):
