@@ -1,5 +1,9 @@
 """Entry points of the ratings service: validate with a schema, call the use case, dump with a schema."""
+import datetime as dt
+import logging
+
 from nameko.timer import timer
+from sqlalchemy import select
 
 from kit import auth
 from kit.errors import Forbidden, ValidationFailed
@@ -11,10 +15,12 @@ from kit.service import PlatformService
 from services.ratings import models, schemas as s
 from services.ratings.auto_items import AutoItems
 from services.ratings.campaigns import Campaigns
+from services.ratings.demo import generate_last_year
 from services.ratings.ledger import Ledger
 from services.ratings.rectifications import Rectifications
 from services.ratings.star_ratings import StarRatings
 
+log = logging.getLogger(__name__)
 _SYSTEM = auth.Caller(subject="system", username="ratings-timer", memberships=(auth.Membership(role=auth.SYSTEM),))
 
 
@@ -26,6 +32,14 @@ class RatingsService(PlatformService, RegistryCopyEndpoints):
 
     outbox = Outbox(models.OutboxEvent)
     rpc_client = RpcClient()
+
+    def after_registry_sync(self, session):
+        """With a freshly loaded demo county, last year's ratings so every screen has something to show."""
+        if not self.settings["demo"].get("ratings_history") or self.settings.production or \
+                session.scalar(select(models.Campaign.id).limit(1)):
+            return
+        made = generate_last_year(session, self.outbox, self.settings, dt.date.today())
+        log.info("loaded last year's demo ratings", extra={"made": made})
 
     def _use(self, office_cls, session, caller=None, now=None):
         return office_cls(session, caller or self.caller(), self.outbox, self.settings, now=now)

@@ -159,3 +159,26 @@ def test_every_event_written_validates_against_its_contract(session):
     use(StarRatings, session, BUREAU).draft({"year": 2026})
     types = {e.event_type for e in session.scalars(select(m.OutboxEvent))}
     assert {"credit_record_added", "evaluation_opened", "evaluation_published"} <= types
+
+
+def test_the_demo_year_goes_through_the_same_use_cases(session):
+    from services.ratings.demo import generate_last_year
+    for n in range(12, 40):  # more compounds and companies, so the rating has something to rank
+        session.add(m.CompoundCopy(id=n, code=f"C{n}", name=f"小区{n}", community_id=3, region_path="/1/2/3/",
+                                   households=40 + n, company_id=7 + n % 6, management_mode="professional",
+                                   three_without=False, source_time=NOW))
+    for company_id in range(9, 13):
+        session.add(m.CompanyCopy(id=company_id, name=f"物业{company_id}", credit_code="x" * 18, state_owned=False,
+                                  party_organization_form="none", source_time=NOW))
+    session.flush()
+    made = generate_last_year(session, OutboxWriter(m.OutboxEvent, "ratings", None), SETTINGS, NOW.date())
+    rating = use(StarRatings, session, BUREAU).get(made["star_rating_id"])
+    assert rating["year"] == 2025 and rating["status"] == "final"
+    assert made["ballots"] == session.scalar(select(m.Ballot.id).order_by(m.Ballot.id.desc()).limit(1))
+    campaign = session.scalar(select(m.Campaign))
+    valid = [c.valid for c in campaign.compounds]
+    assert campaign.status == "published" and True in valid and False in valid  # around the 50 % threshold
+    assert use(StarRatings, session, BUREAU).verify(made["star_rating_id"])["matches"] is True
+    low = {e["company_id"] for e in rating["entries"] if e["stars"] <= 2}
+    ordered = set(session.scalars(select(m.Rectification.company_id)))
+    assert ordered == low and made["rectifications"] == bool(low)
