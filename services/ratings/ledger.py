@@ -34,8 +34,17 @@ class Ledger(Office):
         return self.rule_table_view(row)
 
     def rule_table_in_force(self, query):
-        county = self.region(query["county_id"]) if "county_id" in query else self.home_region()
-        row, _ = self.rule_table(self.county_of(county.path), query.get("on"))
+        """Rule tables are public rules: anyone signed in reads the one in force in their county (or any)."""
+        if "county_id" in query:
+            county_id = query["county_id"]
+            county = self.session.get(m.RegionCopy, county_id)
+            if county is None or county.level != "county":
+                raise NotFound(f"county {county_id} does not exist")
+        else:
+            paths = self.caller.region_paths()
+            county_id = self.county_of(paths[0]) if paths else self.session.scalar(
+                select(m.RegionCopy.id).where(m.RegionCopy.level == "county").order_by(m.RegionCopy.id).limit(1))
+        row, _ = self.rule_table(county_id, query.get("on"))
         return self.rule_table_view(row)
 
     def publish_rule_table(self, data):

@@ -182,3 +182,11 @@ def test_the_demo_year_goes_through_the_same_use_cases(session):
     low = {e["company_id"] for e in rating["entries"] if e["stars"] <= 2}
     ordered = set(session.scalars(select(m.Rectification.company_id)))
     assert ordered == low and made["rectifications"] == bool(low)
+
+
+def test_anyone_signed_in_reads_the_rule_table_in_force(session):
+    for caller in (resident(21, "1-1-101"), COMPANY7, BUREAU):
+        assert use(Ledger, session, caller).rule_table_in_force({})["code"] == "chuxiong"
+    with pytest.raises(Exception) as missing:
+        use(Ledger, session, COMPANY7).rule_table_in_force({"county_id": 2})  # a street, not a county
+    assert missing.value.status == 404
