@@ -130,7 +130,7 @@ RATING_ROUTES = [
           "star ratings", query=rt.StarRatingQuery, response=rt.StarRatingOut, many=True),
     Route("POST", "/api/v1/star-ratings", "ratings", "draft_star_rating",
           "Draft a county's star rating for a year from evaluations, credit and tickets (housing bureau)",
-          "star ratings", body=rt.StarRatingIn, response=rt.StarRatingOut, status=201),
+          "star ratings", body=rt.CountyYearIn, response=rt.StarRatingOut, status=201),
     Route("GET", "/api/v1/star-ratings/<int:star_rating_id>", "ratings", "get_star_rating",
           "A star rating with its ranked entries", "star ratings", response=rt.StarRatingOut),
     Route("GET", "/api/v1/star-ratings/<int:star_rating_id>/verification", "ratings", "verify_star_rating",
@@ -155,7 +155,7 @@ RATING_ROUTES = [
           response=rt.DemonstrationOut, many=True),
     Route("POST", "/api/v1/demonstration-projects", "ratings", "select_demonstration_projects",
           "Select the year's demonstration projects: the top N that meet the thresholds (housing bureau)",
-          "star ratings", body=rt.DemonstrationIn, response=rt.DemonstrationOut, many=True, status=201),
+          "star ratings", body=rt.CountyYearIn, response=rt.DemonstrationOut, many=True, status=201),
     # rectification
     Route("GET", "/api/v1/rectifications", "ratings", "list_rectifications", "Rectification orders (责令整改)",
           "rectification", query=rt.RectificationQuery, response=rt.RectificationOut, many=True),

@@ -230,9 +230,10 @@ class HistoryOut(OutputSchema):
 
 
 # ----- star ratings -----
-class StarRatingIn(InputSchema):
+class CountyYearIn(InputSchema):
+    """A county's year: for drafting its star rating and selecting its demonstration projects."""
     year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    county_id = fields.Integer()
+    county_id = fields.Integer(metadata={"description": "default: the caller's county"})
 
 
 class StarRatingQuery(QuerySchema):
@@ -311,11 +312,6 @@ class RankingOut(OutputSchema):
     by = fields.String()
     source = fields.String()
     items = fields.List(fields.Nested(RankingRowOut))
-
-
-class DemonstrationIn(InputSchema):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    county_id = fields.Integer()
 
 
 class DemonstrationQuery(QuerySchema):

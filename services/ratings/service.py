@@ -146,7 +146,7 @@ class RatingsService(PlatformService, RegistryCopyEndpoints):
     @idempotent
     def draft_star_rating(self, data):
         with self.db.transaction() as session:
-            return dump(s.StarRatingOut, self._use(StarRatings, session).draft(load(s.StarRatingIn, data)))
+            return dump(s.StarRatingOut, self._use(StarRatings, session).draft(load(s.CountyYearIn, data)))
 
     @rpc
     def list_star_ratings(self, query=None):
@@ -199,7 +199,7 @@ class RatingsService(PlatformService, RegistryCopyEndpoints):
     def select_demonstration_projects(self, data):
         with self.db.transaction() as session:
             return dump_page(s.DemonstrationOut, self._use(StarRatings, session).select_demonstration(
-                load(s.DemonstrationIn, data)))
+                load(s.CountyYearIn, data)))
 
     @rpc
     def list_demonstration_projects(self, query=None):
