@@ -111,10 +111,10 @@ def ticket_tallies(session, region_path, year, as_of):
 def companies_in(session, region_path, county_id, year):
     """Companies a region judges in a year: those serving its compounds now, and those with credit records or
     evaluation results there that year."""
-    serving = select(m.CompoundCopy.company_id).where(m.CompoundCopy.region_path.startswith(region_path),
+    serving = select(m.CompoundCopy.company_id).distinct().where(m.CompoundCopy.region_path.startswith(region_path),
                                                       m.CompoundCopy.company_id.is_not(None))
-    recorded = select(m.CreditRecord.company_id).where(m.CreditRecord.region_path.startswith(region_path))
-    evaluated = (select(m.CampaignCompound.company_id).join(m.Campaign)
+    recorded = select(m.CreditRecord.company_id).distinct().where(m.CreditRecord.region_path.startswith(region_path))
+    evaluated = (select(m.CampaignCompound.company_id).distinct().join(m.Campaign)
                  .where(m.Campaign.year == year, m.Campaign.region_path.startswith(region_path)))
     return sorted(session.scalars(select(union(serving, recorded, evaluated).subquery().c[0])))
 

@@ -4,10 +4,14 @@ drafted and give the same result."""
 import datetime as dt
 
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kit.db import declarative_base, standard_tables, utcnow
 from kit.registry_copy import registry_copy_tables
+
+# PostgreSQL parses JSON text again at every `->>`; JSONB is parsed once, on write (publishing reads each answer)
+ANSWERS = JSON().with_variant(JSONB(), "postgresql")
 
 Base = declarative_base()
 OutboxEvent, InboxEntry, IdempotencyRecord = standard_tables(Base)
@@ -73,7 +77,7 @@ class Ballot(Base):
     company_id: Mapped[int] = mapped_column(Integer)
     room: Mapped[str] = mapped_column(String(40))
     account_id: Mapped[int] = mapped_column(Integer)
-    answers: Mapped[dict] = mapped_column(JSON)
+    answers: Mapped[dict] = mapped_column(ANSWERS)
     score: Mapped[float] = mapped_column(Float)
     cast_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -9,6 +9,7 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
@@ -161,7 +162,7 @@ def upgrade() -> None:
     sa.Column('company_id', sa.Integer(), nullable=False),
     sa.Column('room', sa.String(length=40), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=False),
-    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('answers', sa.JSON().with_variant(postgresql.JSONB(), 'postgresql'), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('cast_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_ballots_campaign_id_campaigns')),
