@@ -17,6 +17,10 @@ bench:         ## benchmarks (figures go to docs/PERFORMANCE.md by hand)
 	bash scripts/bootstrap
 	.venv/bin/python -m bench.gateway_reads
 	.venv/bin/python -m bench.import_compounds
+	.venv/bin/python -m bench.tickets_submit
+	.venv/bin/python -m bench.tickets_sweep
+	.venv/bin/python -m bench.tickets_stats
+	.venv/bin/python -m bench.ratings_scoring
 
 clean:
 	rm -rf var

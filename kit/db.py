@@ -37,8 +37,11 @@ def make_engine(url, pool_size=10):
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
-                         pool_recycle=1800)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                           pool_recycle=1800)
+    # executemany INSERTs as multi-row VALUES pages: pg8000 would otherwise send one round trip per row
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 NAMING_CONVENTION = {

@@ -173,21 +173,33 @@ class Campaigns(Office):
                    *[func.avg(b.answers[code].as_float()) for code in codes])
             .where(b.campaign_id == campaign.id).group_by(b.compound_id))
         counted = {row[0]: row[1:] for row in rows}
+        results = []
         for place in campaign.compounds:
             votes, average, *dimension_averages = counted.get(place.compound_id, (0, None) + (None,) * len(codes))
-            result = evaluation.compound_result(
+            results.append(evaluation.compound_result(
                 campaign.participation_threshold, place.compound_id, place.company_id, place.households, votes,
-                average, dict(zip(codes, dimension_averages)))
-            place.votes, place.participation, place.valid = result.votes, result.participation, result.valid
-            place.score, place.dimension_scores = result.score, result.dimension_scores
+                average, dict(zip(codes, dimension_averages))))
         campaign.status = "published"
         campaign.published_at = self.now
-        results = [inputs.compound_result_of(c) for c in campaign.compounds]
+        self._store_results(campaign, results)
         self.emit("evaluation_published", {
             **self._state(campaign), "participation_threshold": campaign.participation_threshold,
             "compounds": [r.__dict__ for r in results],
             "companies": [r.__dict__ for r in evaluation.company_results(results)]})
         return campaign
+
+    def _store_results(self, campaign, results):
+        """The campaign's rows again, with their results, in multi-row INSERTs: one UPDATE per compound would be a
+        round trip each (10,000 compounds: seconds). The rows' ORM objects are refreshed afterwards."""
+        self.session.flush()
+        table = m.CampaignCompound.__table__
+        self.session.execute(table.delete().where(table.c.campaign_id == campaign.id))
+        self.session.execute(table.insert(), [{
+            "campaign_id": campaign.id, "compound_id": r.compound_id, "company_id": r.company_id,
+            "households": r.households, "votes": r.votes, "participation": r.participation, "valid": r.valid,
+            "score": r.score, "dimension_scores": r.dimension_scores} for r in results])
+        for place in campaign.compounds:
+            self.session.expire(place)
 
     def publish_due(self, batch=50):
         """Campaigns past their closing time publish themselves."""
