@@ -158,9 +158,9 @@ class RegistryCopyEndpoints:
     """Service mixin: keep the copy from organizations' events and fetch the snapshot on first start.
 
     The service class provides `db`, `settings`, `rpc_client`, `registry` (a RegistryCopy), `inbox_model`, and may
-    override `after_registry_sync(session)`."""
+    override `after_registry_sync(session, snapshot)`."""
 
-    def after_registry_sync(self, session):
+    def after_registry_sync(self, session, snapshot):
         pass
 
     @timer(interval=20, eager=True)
@@ -177,7 +177,7 @@ class RegistryCopyEndpoints:
             return
         with self.db.transaction() as session:
             self.registry.apply_snapshot(session, snapshot)
-            self.after_registry_sync(session)
+            self.after_registry_sync(session, snapshot)
 
     def _copy(self, event, apply, handler):
         with self.db.transaction() as session:

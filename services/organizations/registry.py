@@ -856,7 +856,7 @@ class Registry:
     # ----- snapshot for other services -----
     def export_registry(self):
         """What other services copy from the registry (their resync on first start): the tree, every compound's
-        derived state, the companies and the departments. Only the platform's own services (the system caller) may ask."""
+        derived state, the companies, the departments and who holds which role where (ids only). Only the platform's own services (the system caller) may ask."""
         self.caller.require(auth.SYSTEM)
         taken_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         regions = [self._region_event(r) for r in self.session.scalars(select(m.Region).order_by(m.Region.id))]
@@ -869,8 +869,10 @@ class Registry:
             select(m.Company).order_by(m.Company.id).options(joinedload(m.Company.party_organization)))]
         departments = [{"department_id": d.id, "code": d.code, "name": d.name, "region_id": d.region_id}
                        for d in self.session.scalars(select(m.Department).order_by(m.Department.id))]
+        memberships = [self._membership_event(ms) for ms in self.session.scalars(
+            select(m.Membership).order_by(m.Membership.id))]
         return {"taken_at": taken_at.isoformat(), "regions": regions, "compounds": compounds,
-                "companies": companies, "departments": departments}
+                "companies": companies, "departments": departments, "memberships": memberships}
 
     # ----- coverage -----
     def coverage(self, query):

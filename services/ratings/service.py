@@ -33,7 +33,7 @@ class RatingsService(PlatformService, RegistryCopyEndpoints):
     outbox = Outbox(models.OutboxEvent)
     rpc_client = RpcClient()
 
-    def after_registry_sync(self, session):
+    def after_registry_sync(self, session, snapshot):
         """With a freshly loaded demo county, last year's ratings so every screen has something to show."""
         if not self.settings["demo"].get("ratings_history") or self.settings.production or \
                 session.scalar(select(models.Campaign.id).limit(1)):

@@ -143,7 +143,7 @@ class TicketsService(PlatformService, Open311Endpoints, RegistryCopyEndpoints):
             self._desk(session, caller=_SYSTEM).sweep()
 
     # ----- the registry copy (kit.registry_copy keeps it) -----
-    def after_registry_sync(self, session):
+    def after_registry_sync(self, session, snapshot):
         """With a fresh demo county, a year of demo tickets so statistics have something to show."""
         count = self.settings["demo"].get("tickets_per_year") or 0
         if count <= 0 or self.settings.production or session.scalar(select(func.count(models.Ticket.id))):
