@@ -5,6 +5,7 @@ Path parameters become keyword arguments, the query string becomes `query=`, a J
 """
 from dataclasses import dataclass
 
+from services.notifications import schemas as nt
 from services.organizations import schemas as org
 from services.ratings import schemas as rt
 from services.tickets import schemas as tk
@@ -175,6 +176,38 @@ RATING_ROUTES = [
           "level up or escalates", "rectification", body=rt.ReinspectionIn, response=rt.RectificationOut),
 ]
 
+NOTIFICATION_ROUTES = [
+    Route("GET", "/api/v1/inbox", "notifications", "list_inbox", "Your messages, newest first (unread=true)",
+          "inbox", query=nt.InboxQuery, response=nt.InboxPageOut),
+    Route("GET", "/api/v1/inbox/unread-count", "notifications", "unread_count", "How many messages are unread",
+          "inbox", response=nt.UnreadOut),
+    Route("POST", "/api/v1/inbox/read", "notifications", "mark_all_read", "Mark every message read", "inbox",
+          response=nt.UnreadOut, optional_body=True),
+    Route("POST", "/api/v1/inbox/<int:message_id>/read", "notifications", "mark_read", "Mark a message read",
+          "inbox", response=nt.MessageOut, optional_body=True),
+    Route("GET", "/api/v1/inbox/preferences", "notifications", "get_preferences",
+          "Your channels (inbox, e-mail, SMS) and addresses", "inbox", response=nt.PreferencesOut),
+    Route("PUT", "/api/v1/inbox/preferences", "notifications", "set_preferences",
+          "Choose your channels and give the addresses to use", "inbox", body=nt.PreferencesIn,
+          response=nt.PreferencesOut),
+    Route("GET", "/api/v1/webhooks", "notifications", "list_subscriptions",
+          "Webhook subscriptions of other systems (county IT and API clients)", "webhooks",
+          query=nt.SubscriptionQuery, response=nt.SubscriptionOut, many=True),
+    Route("POST", "/api/v1/webhooks", "notifications", "create_subscription",
+          "Subscribe a URL to event types in a region; the answer carries the signing secret once", "webhooks",
+          body=nt.SubscriptionIn, response=nt.SubscriptionOut, status=201),
+    Route("GET", "/api/v1/webhooks/<int:subscription_id>", "notifications", "get_subscription",
+          "One subscription", "webhooks", response=nt.SubscriptionOut),
+    Route("PATCH", "/api/v1/webhooks/<int:subscription_id>", "notifications", "update_subscription",
+          "Change a subscription, or re-enable one disabled after repeated failures", "webhooks",
+          body=nt.SubscriptionPatch, response=nt.SubscriptionOut),
+    Route("DELETE", "/api/v1/webhooks/<int:subscription_id>", "notifications", "delete_subscription",
+          "End a subscription (pending deliveries are dropped)", "webhooks", response=nt.SubscriptionOut),
+    Route("GET", "/api/v1/webhooks/<int:subscription_id>/deliveries", "notifications", "list_deliveries",
+          "The delivery log: attempts, status codes, errors", "webhooks", query=nt.DeliveryQuery,
+          response=nt.DeliveryOut, many=True),
+]
+
 
 def _crud(tag, base, param, schemas, rpc_names, summaries):
     """list / create / get / update routes of one resource."""
@@ -265,4 +298,5 @@ ROUTES = [
           "imports", upload=True, status=201),
     *TICKET_ROUTES,
     *RATING_ROUTES,
+    *NOTIFICATION_ROUTES,
 ]

@@ -195,7 +195,7 @@ def demo_platform(settings, services=("organizations",)):
     with running(settings, *services, "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
         wait_until(lambda: client.get("/health").status_code == 200, timeout=15)
-        for copier in set(services) & {"tickets", "ratings"}:
+        for copier in set(services) & {"tickets", "ratings", "notifications"}:
             wait_until(lambda: _registry_copied(settings, copier), timeout=60)
         yield client
 
@@ -244,6 +244,18 @@ def ratings_county(request, tmp_path_factory):
         uri = stack.enter_context(temporary_vhost())
         services = ("organizations", "tickets", "ratings")
         settings = build_settings(stack, uri, tmp_path_factory.mktemp("ratings"), request.param, deployed=services)
+        client = stack.enter_context(demo_platform(settings, services))
+        yield settings, client
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def notifications_county(request, tmp_path_factory):
+    """Organizations, tickets, notifications and the gateway with the demo county, retries a second apart."""
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(temporary_vhost())
+        services = ("organizations", "tickets", "notifications")
+        settings = build_settings(stack, uri, tmp_path_factory.mktemp("notifications"), request.param,
+                                  deployed=services, notifications={"retry_base_delay": 0.5, "retry_max_delay": 2})
         client = stack.enter_context(demo_platform(settings, services))
         yield settings, client
 

@@ -6,11 +6,12 @@ from sqlalchemy import create_engine
 
 from kit.migrations import upgrade
 from services.organizations.models import Base as OrganizationsBase
+from services.notifications.models import Base as NotificationsBase
 from services.ratings.models import Base as RatingsBase
 from services.tickets.models import Base as TicketsBase
 
 MODELS = {"organizations": OrganizationsBase.metadata, "tickets": TicketsBase.metadata,
-          "ratings": RatingsBase.metadata}
+          "ratings": RatingsBase.metadata, "notifications": NotificationsBase.metadata}
 
 
 @pytest.mark.parametrize("service", sorted(MODELS))

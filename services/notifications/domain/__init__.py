@@ -1,0 +1,1 @@
+"""Rules of notifications: who hears what, the templates, webhook signatures and retry backoff."""

@@ -1,0 +1,173 @@
+"""Sends queued deliveries: webhooks over HTTP (signed), e-mail over SMTP, SMS through a provider's HTTP API.
+
+Each delivery is sent on its own: a failing channel or subscriber never holds up the others. A failure is retried
+with a doubling delay up to `max_attempts`; a webhook subscription that keeps failing is disabled."""
+import datetime as dt
+import json
+import logging
+import smtplib
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+import requests
+from sqlalchemy import select
+
+from services.notifications import models as m
+from services.notifications.domain import webhooks
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(Exception):
+    def __init__(self, message, status_code=None):
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class Sender:
+    def __init__(self, session, settings, now=None, http=None):
+        self.session = session
+        self.config = settings["notifications"]
+        self.now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        self.http = http or requests
+
+    def due(self, batch):
+        stmt = (select(m.Delivery.id).where(m.Delivery.status == "pending", m.Delivery.next_attempt_at <= self.now)
+                .order_by(m.Delivery.next_attempt_at).limit(batch))
+        return list(self.session.scalars(stmt))
+
+    def claim(self, delivery_id):
+        """Take a due delivery for one attempt: a lease (its next attempt moved past the attempt's time limit) keeps
+        other senders off it. Returns what the attempt needs, or None when another sender has it. The network is
+        used outside any transaction: a database lock is never held while a remote server answers."""
+        stmt = select(m.Delivery).where(m.Delivery.id == delivery_id, m.Delivery.status == "pending",
+                                        m.Delivery.next_attempt_at <= self.now)
+        if self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        delivery = self.session.scalar(stmt)
+        if delivery is None:
+            return None
+        delivery.attempts += 1
+        delivery.next_attempt_at = self.now + dt.timedelta(seconds=3 * self.config["webhook_timeout"] + 5)
+        return Attempt(delivery.id, delivery.channel, delivery.event_type, delivery.payload,
+                       **self._target(delivery))
+
+    def _target(self, delivery):
+        if delivery.channel == "webhook":
+            subscription = self.session.get(m.WebhookSubscription, delivery.subscription_id)
+            return {"url": subscription.url if subscription.active else None, "secret": subscription.secret}
+        preference = self.session.get(m.Preference, delivery.payload["account_id"])
+        field = "email_address" if delivery.channel == "email" else "phone"
+        if delivery.channel == "sms" and preference is not None and self._sms_quota_used(delivery):
+            return {"address": None, "refusal": "rate limit for this number"}
+        return {"address": getattr(preference, field) if preference else None}
+
+    def _sms_quota_used(self, delivery):
+        window = self.now - dt.timedelta(hours=1)
+        sent = self.session.scalars(select(m.Delivery.payload).where(
+            m.Delivery.channel == "sms", m.Delivery.status == "sent", m.Delivery.sent_at >= window))
+        same = sum(1 for p in sent if p.get("account_id") == delivery.payload["account_id"])
+        return same >= self.config["sms"]["per_number_per_hour"]
+
+    def attempt(self, attempt):
+        """Send (no database here); returns (status code, error or None)."""
+        try:
+            return getattr(self, f"_{attempt.channel}")(attempt), None
+        except DeliveryFailed as exc:
+            return exc.status_code, str(exc)[:300]
+
+    def record(self, delivery_id, status_code, error):
+        delivery = self.session.get(m.Delivery, delivery_id)
+        if delivery is None or delivery.status != "pending":
+            return None
+        delivery.last_status_code = status_code
+        if error is not None:
+            self._failed(delivery, error, status_code)
+        else:
+            delivery.status, delivery.sent_at, delivery.last_error = "sent", self.now, None
+            if delivery.subscription_id:
+                self.session.get(m.WebhookSubscription, delivery.subscription_id).consecutive_failures = 0
+        return delivery.status
+
+    def _failed(self, delivery, error, status_code):
+        delivery.last_error, delivery.last_status_code = error, status_code
+        if delivery.attempts >= self.config["max_attempts"]:
+            delivery.status = "failed"
+        else:
+            delay = webhooks.retry_delay(delivery.attempts, self.config["retry_base_delay"],
+                                         self.config["retry_max_delay"])
+            delivery.next_attempt_at = self.now + dt.timedelta(seconds=delay)
+        if delivery.subscription_id:
+            subscription = self.session.get(m.WebhookSubscription, delivery.subscription_id)
+            subscription.consecutive_failures += 1
+            if subscription.active and subscription.consecutive_failures >= self.config["disable_after"]:
+                subscription.active, subscription.disabled_at = False, self.now
+                log.warning("webhook subscription disabled after repeated failures",
+                            extra={"subscription": subscription.id})
+        log.info("delivery failed", extra={"delivery": delivery.id, "channel": delivery.channel,
+                                           "attempt": delivery.attempts, "error": error})
+
+    # ----- channels: network only -----
+    def _webhook(self, attempt):
+        if not attempt.url:
+            raise DeliveryFailed("the subscription is disabled")
+        body = json.dumps(attempt.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json",
+                   webhooks.HEADER: webhooks.sign(attempt.secret, int(time.time()), body),
+                   "X-Redprop-Event": f"{attempt.payload['source']}.{attempt.event_type}",
+                   "X-Redprop-Delivery": str(attempt.delivery_id)}
+        return self._post(attempt.url, data=body, headers=headers)
+
+    def _post(self, url, **kwargs):
+        try:
+            response = self.http.post(url, timeout=self.config["webhook_timeout"], **kwargs)
+        except requests.RequestException as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+        if not 200 <= response.status_code < 300:
+            raise DeliveryFailed(f"HTTP {response.status_code}", response.status_code)
+        return response.status_code
+
+    def _email(self, attempt):
+        smtp = self.config["smtp"]
+        if not smtp.get("host"):
+            raise DeliveryFailed("no SMTP server configured")
+        if not attempt.address:
+            raise DeliveryFailed("no e-mail address on file")
+        message = EmailMessage()
+        message["From"], message["To"] = smtp["sender"], attempt.address
+        message["Subject"] = attempt.payload["title"]
+        message.set_content(attempt.payload["body"])
+        try:
+            with smtplib.SMTP(smtp["host"], smtp["port"], timeout=self.config["webhook_timeout"]) as client:
+                if smtp.get("starttls"):
+                    client.starttls()
+                if smtp.get("username"):
+                    client.login(smtp["username"], smtp["password"])
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
+        return 250
+
+    def _sms(self, attempt):
+        sms = self.config["sms"]
+        if not sms.get("url"):
+            raise DeliveryFailed("no SMS provider configured")
+        if attempt.refusal:
+            raise DeliveryFailed(attempt.refusal)  # retried later, when the hour has moved on
+        if not attempt.address:
+            raise DeliveryFailed("no phone number on file")
+        return self._post(sms["url"], json={"to": attempt.address, "text": attempt.payload["body"][:300]},
+                          headers={"Authorization": f"Bearer {sms.get('token') or ''}"})
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: int
+    channel: str
+    event_type: str
+    payload: dict
+    url: str | None = None
+    secret: str | None = None
+    address: str | None = None
+    refusal: str | None = None
