@@ -14,8 +14,6 @@ from services.ratings.ledger import Ledger
 from services.ratings.office import GOVERNMENT, Office, county_path
 from services.ratings.rectifications import Rectifications
 
-MEASURES = ("composite", "credit_score", "evaluation_score", "ticket_score")
-
 
 def compute_entries(session, table, county_id, county_path, year, as_of):
     """Each company's components, composite and stars for a county's year, from the facts known at `as_of`.
