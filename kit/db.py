@@ -101,6 +101,13 @@ def page(session, stmt, query, view):
             "page_size": query["page_size"]}
 
 
+def page_of_list(items, query, **extra):
+    """The list envelope over a list already in memory (ranked or computed rows)."""
+    start = (query["page"] - 1) * query["page_size"]
+    return {"items": items[start:start + query["page_size"]], "total": len(items), "page": query["page"],
+            "page_size": query["page_size"], **extra}
+
+
 def standard_tables(base):
     """The outbox, inbox and idempotency tables every service carries, mapped on the service's own base."""
     return (type("OutboxEvent", (OutboxMixin, base), {}), type("InboxEntry", (InboxMixin, base), {}),

@@ -226,38 +226,32 @@ def db_value(settings, service, sql):
     return value
 
 
-@pytest.fixture(scope="module", params=DATABASE_KINDS)
-def ticket_county(request, tmp_path_factory):
-    """Organizations, tickets and the gateway with the demo county: (settings, ApiClient), per module."""
+def _county(request, tmp_path_factory, services, **overrides):
+    """The demo county on the named services and the gateway, per module and database kind: (settings, client)."""
     with contextlib.ExitStack() as stack:
         uri = stack.enter_context(temporary_vhost())
-        settings = build_settings(stack, uri, tmp_path_factory.mktemp("tickets"), request.param,
-                                  deployed=("organizations", "tickets"))
-        client = stack.enter_context(demo_platform(settings, ("organizations", "tickets")))
-        yield settings, client
+        settings = build_settings(stack, uri, tmp_path_factory.mktemp(services[-1]), request.param,
+                                  deployed=services, **overrides)
+        yield settings, stack.enter_context(demo_platform(settings, services))
+
+
+@pytest.fixture(scope="module", params=DATABASE_KINDS)
+def ticket_county(request, tmp_path_factory):
+    """Organizations, tickets and the gateway with the demo county."""
+    yield from _county(request, tmp_path_factory, ("organizations", "tickets"))
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
 def ratings_county(request, tmp_path_factory):
-    """Organizations, tickets, ratings and the gateway with the demo county: (settings, ApiClient), per module."""
-    with contextlib.ExitStack() as stack:
-        uri = stack.enter_context(temporary_vhost())
-        services = ("organizations", "tickets", "ratings")
-        settings = build_settings(stack, uri, tmp_path_factory.mktemp("ratings"), request.param, deployed=services)
-        client = stack.enter_context(demo_platform(settings, services))
-        yield settings, client
+    """Organizations, tickets, ratings and the gateway with the demo county."""
+    yield from _county(request, tmp_path_factory, ("organizations", "tickets", "ratings"))
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)
 def notifications_county(request, tmp_path_factory):
     """Organizations, tickets, notifications and the gateway with the demo county, retries a second apart."""
-    with contextlib.ExitStack() as stack:
-        uri = stack.enter_context(temporary_vhost())
-        services = ("organizations", "tickets", "notifications")
-        settings = build_settings(stack, uri, tmp_path_factory.mktemp("notifications"), request.param,
-                                  deployed=services, notifications={"retry_base_delay": 0.5, "retry_max_delay": 2})
-        client = stack.enter_context(demo_platform(settings, services))
-        yield settings, client
+    yield from _county(request, tmp_path_factory, ("organizations", "tickets", "notifications"),
+                       notifications={"retry_base_delay": 0.5, "retry_max_delay": 2})
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

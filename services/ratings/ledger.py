@@ -4,13 +4,13 @@ import datetime as dt
 from sqlalchemy import or_, select
 
 from kit import auth
-from kit.db import page
+from kit.db import page, page_of_list
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.ratings import inputs, models as m
 from services.ratings.domain import credit
 from services.ratings.domain.ranking import rank
 from services.ratings.domain.rules import parse_rule_table
-from services.ratings.office import AUTHORITY_ROLES, READERS, Office, county_path
+from services.ratings.office import AUTHORITY_ROLES, READERS, Office
 
 
 class Ledger(Office):
@@ -164,9 +164,7 @@ class Ledger(Office):
         r = m.CreditRecord
         stmt = select(r).order_by(r.id.desc())
         if not self.caller.is_system:
-            visible = [r.region_path.startswith(p) for p in self.caller.region_paths(*READERS)]
-            # company-wide records carry the county's path: anyone reaching a part of the county reads them
-            visible += [r.region_path == county_path(p) for p in self.caller.region_paths(*READERS)]
+            visible = self.places_clauses(r.region_path, READERS)
             own = self.caller.ids("company_id", auth.COMPANY)
             if own:
                 visible.append(r.company_id.in_(own))
@@ -236,10 +234,7 @@ class Ledger(Office):
         rows = rank([self._score_row(table, c, names.get(c), scores.get(c, base)) for c in companies], "score")
         if "standing" in query:
             rows = [r for r in rows if r["standing"] == query["standing"]]
-        start = (query["page"] - 1) * query["page_size"]
-        return {"items": rows[start:start + query["page_size"]], "total": len(rows), "page": query["page"],
-                "page_size": query["page_size"], "on": on, "rule_table": f"{table.code} v{table.version}",
-                "region_id": region.id}
+        return page_of_list(rows, query, on=on, rule_table=f"{table.code} v{table.version}", region_id=region.id)
 
     def company_score(self, company_id, query):
         """One company's (or one project's, with compound_id) score on a date, with the items that make it."""

@@ -35,6 +35,10 @@ class Office:
     def on_postgresql(self):
         return self.session.bind.dialect.name == "postgresql"
 
+    def locked(self, stmt, lock=True):
+        """For a change to one object: its row stays ours until commit (PostgreSQL; SQLite has one writer)."""
+        return stmt.with_for_update() if lock and self.on_postgresql else stmt
+
     def skip_locked(self, stmt):
         """For sweeps: concurrent processes (or a person acting at the same moment) take different rows."""
         return stmt.with_for_update(skip_locked=True) if self.on_postgresql else stmt
@@ -89,6 +93,11 @@ class Office:
         return inputs.rule_table(self.session, county_id, on or self.today)
 
     # ----- who the caller is -----
+    def places_clauses(self, column, roles):
+        """Rows placed inside the caller's regions, and company-wide rows, which carry the path of the county."""
+        paths = self.caller.region_paths(*roles)
+        return [column.startswith(p) for p in paths] + [column == county_path(p) for p in paths]
+
     def authorities_over(self, path):
         """The authorities (community, street, bureau) the caller holds over a place."""
         return {name for name, role in AUTHORITY_ROLES.items() if self.caller.reaches_path(path, (role,))}

@@ -10,7 +10,7 @@ from kit.errors import Forbidden, NotFound, ValidationFailed
 from services.ratings import models as m
 from services.ratings.domain import rectification as flow
 from services.ratings.domain.stars import STAR_LABELS
-from services.ratings.office import GOVERNMENT, NEIGHBOURS, Office, county_path
+from services.ratings.office import GOVERNMENT, NEIGHBOURS, Office
 
 LEVELS = ("street", "bureau")
 
@@ -31,8 +31,7 @@ class Rectifications(Office):
     def _visible(self):
         if self.caller.is_system:
             return None
-        clauses = [m.Rectification.region_path.startswith(p) for p in self.caller.region_paths(*GOVERNMENT)]
-        clauses += [m.Rectification.region_path == county_path(p) for p in self.caller.region_paths(*GOVERNMENT)]
+        clauses = self.places_clauses(m.Rectification.region_path, GOVERNMENT)
         own = self.caller.ids("company_id", auth.COMPANY)
         if own:
             clauses.append(m.Rectification.company_id.in_(own))
@@ -43,9 +42,7 @@ class Rectifications(Office):
         visible = self._visible()
         if visible is not None:
             stmt = stmt.where(visible)
-        if lock and self.on_postgresql:
-            stmt = stmt.with_for_update()
-        order = self.session.scalar(stmt)
+        order = self.session.scalar(self.locked(stmt, lock))
         if order is None:
             raise NotFound(f"rectification {order_id} does not exist or is outside your reach")
         return order

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from kit import auth
-from kit.db import page
+from kit.db import page, page_of_list
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from services.ratings import inputs, models as m
 from services.ratings.domain import credit, stars
@@ -61,10 +61,7 @@ class StarRatings(Office):
         return view
 
     def _rating(self, rating_id, lock=False):
-        stmt = select(m.StarRating).where(m.StarRating.id == rating_id)
-        if lock and self.on_postgresql:
-            stmt = stmt.with_for_update()
-        rating = self.session.scalar(stmt)
+        rating = self.session.scalar(self.locked(select(m.StarRating).where(m.StarRating.id == rating_id), lock))
         if rating is None or not self._may_see(rating):
             raise NotFound(f"star rating {rating_id} does not exist or is outside your reach")
         return rating
@@ -361,6 +358,4 @@ class StarRatings(Office):
                                                  "stars", "evaluation_score", "credit_score", "selected_at")},
                   "compound_name": compounds.get(r.compound_id), "company_name": names.get(r.company_id)}
                  for r in rows]
-        start = (query["page"] - 1) * query["page_size"]
-        return {"items": items[start:start + query["page_size"]], "total": len(items), "page": query["page"],
-                "page_size": query["page_size"]}
+        return page_of_list(items, query)
