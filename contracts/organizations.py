@@ -156,6 +156,20 @@ class MembershipRevoked(MembershipState):
     pass
 
 
+class MembershipStateV2(MembershipState):
+    building = fields.String(allow_none=True)  # a resident's building (楼), for notices to a building; never the room
+
+
+@event_contract(SOURCE, "membership_granted", 2, "An account was given a role somewhere; v2 adds a resident's building.")
+class MembershipGrantedV2(MembershipStateV2):
+    pass
+
+
+@event_contract(SOURCE, "membership_revoked", 2, "An account lost a role; v2 adds a resident's building.")
+class MembershipRevokedV2(MembershipStateV2):
+    pass
+
+
 @event_contract(SOURCE, "department_created", 1, "A county department that may answer tickets was recorded.")
 class DepartmentCreated(_Strict):
     department_id = fields.Integer(required=True)

@@ -118,7 +118,7 @@ class Api:
         if route.upload:
             kwargs.update(self._upload(request))
         elif route.form and request.mimetype == "multipart/form-data":
-            kwargs.update(self._form(request))
+            kwargs.update(self._form(request, *route.form))
         elif request.method in BODY_METHODS:
             kwargs["data"] = self._json_body(request, optional=route.optional_body)
         if route.query is not None:
@@ -185,14 +185,14 @@ class Api:
             raise BadRequest("no file in the field `file`", details={"file": ["missing"]})
         return self._file(upload)
 
-    def _form(self, request):
+    def _form(self, request, json_field, files_field):
         form = self._multipart(request).form
         try:
-            data = json.loads(form.get("ticket") or "{}")
+            data = json.loads(form.get(json_field) or "{}")
         except ValueError as exc:
-            raise BadRequest("the field `ticket` is not valid JSON", details={"error": str(exc)[:200]},
+            raise BadRequest(f"the field `{json_field}` is not valid JSON", details={"error": str(exc)[:200]},
                              code="malformed_json") from None
-        return {"data": data, "files": [self._file(f) for f in request.files.getlist("photos")]}
+        return {"data": data, "files": [self._file(f) for f in request.files.getlist(files_field)]}
 
     # ----- the gateway's own endpoints -----
     def _token(self, request):

@@ -46,6 +46,11 @@ def build_spec(extra_paths=None):
             operation["parameters"].append({"in": "query", "schema": route.query})
         if route.body is not None:
             operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+        if route.form:
+            json_field, files_field = route.form
+            operation["requestBody"]["content"]["multipart/form-data"] = {"schema": {"type": "object", "properties": {
+                json_field: {"type": "string", "description": "the JSON body, as text"},
+                files_field: {"type": "array", "items": {"type": "string", "format": "binary"}}}}}
         if route.upload:
             operation["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
                 "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}

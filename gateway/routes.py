@@ -35,7 +35,7 @@ class Route:
     status: int = 200
     public: bool = False
     upload: bool = False         # multipart with one file in the field `file` (imports, attachments)
-    form: bool = False           # JSON, or multipart with the JSON in the field `ticket` and files in `photos`
+    form: tuple | None = None    # JSON, or multipart: (field holding the JSON, field holding the files)
     optional_body: bool = False  # an empty body means {}
     raw: bool = False            # the service answers {content_type, body | body_base64[, filename]}
 
@@ -48,7 +48,7 @@ TICKET_ROUTES = [
           query=tk.TicketQuery, response=tk.TicketSummaryOut, many=True),
     Route("POST", "/api/v1/tickets", "tickets", "submit_ticket",
           "Report a problem (报修投诉): JSON, or multipart with the JSON in `ticket` and photos in `photos`",
-          "tickets", body=tk.TicketIn, response=tk.TicketOut, status=201, form=True),
+          "tickets", body=tk.TicketIn, response=tk.TicketOut, status=201, form=("ticket", "photos")),
     Route("GET", "/api/v1/tickets/<int:ticket_id>", "tickets", "get_ticket",
           "A ticket with its timeline, supervision orders and attachments", "tickets", response=tk.TicketOut),
     Route("GET", "/api/v1/tickets/<int:ticket_id>/duplicates", "tickets", "ticket_duplicates",
@@ -206,6 +206,45 @@ NOTIFICATION_ROUTES = [
     Route("GET", "/api/v1/webhooks/<int:subscription_id>/deliveries", "notifications", "list_deliveries",
           "The delivery log: attempts, status codes, errors", "webhooks", query=nt.DeliveryQuery,
           response=nt.DeliveryOut, many=True),
+    Route("GET", "/api/v1/public/compounds/<int:compound_id>/disclosures", "notifications", "public_board",
+          "A compound's disclosure board (公示栏), without login: each required item, its state and what is in force",
+          "disclosures", response=nt.BoardOut, public=True),
+    Route("GET", "/api/v1/public/disclosures/<int:disclosure_id>/attachments/<name>", "notifications",
+          "public_attachment", "A file of a disclosure, without login", "disclosures", public=True, raw=True),
+    Route("GET", "/api/v1/disclosures", "notifications", "list_disclosures",
+          "Every publication on a compound's board, newest first", "disclosures", query=nt.DisclosureQuery,
+          response=nt.DisclosureOut, many=True),
+    Route("POST", "/api/v1/disclosures", "notifications", "publish_disclosure",
+          "Publish an item (the company's or the owners' organization's): JSON, or multipart with the JSON in "
+          "`disclosure` and PDFs or photos in `files`", "disclosures", body=nt.DisclosureIn,
+          response=nt.DisclosureOut, status=201, form=("disclosure", "files")),
+    Route("POST", "/api/v1/disclosures/<int:disclosure_id>/attachments", "notifications",
+          "add_disclosure_attachment", "Add a PDF or photo to the publication in force (its publisher)",
+          "disclosures", upload=True, response=nt.DisclosureOut, status=201),
+    Route("GET", "/api/v1/disclosures/policy", "notifications", "disclosure_policy",
+          "The county's required items and freshness periods", "disclosures", query=nt.RegionQuery,
+          response=nt.PolicyOut),
+    Route("PUT", "/api/v1/disclosures/policy", "notifications", "set_disclosure_policy",
+          "Set the county's freshness periods (bureau)", "disclosures", body=nt.PolicyIn, response=nt.PolicyOut),
+    Route("GET", "/api/v1/disclosures/rate", "notifications", "disclosure_rate",
+          "The disclosure rate of a region and of each region under it, per item", "disclosures",
+          query=nt.RegionQuery, response=nt.RateOut),
+    Route("GET", "/api/v1/notices", "notifications", "list_notices",
+          "Notices (公告) and activities for you: your compound and building, your company's compounds, your region",
+          "notices", query=nt.NoticeQuery, response=nt.NoticeOut, many=True),
+    Route("POST", "/api/v1/notices", "notifications", "publish_notice",
+          "Publish a notice or activity to compounds, buildings of one compound, or a region's compounds",
+          "notices", body=nt.NoticeIn, response=nt.NoticeOut, status=201),
+    Route("GET", "/api/v1/notices/<int:notice_id>", "notifications", "get_notice", "One notice", "notices",
+          response=nt.NoticeOut),
+    Route("POST", "/api/v1/notices/<int:notice_id>/withdraw", "notifications", "withdraw_notice",
+          "Withdraw a notice or cancel an activity (its publisher); those signed up hear of it", "notices",
+          response=nt.NoticeOut, optional_body=True),
+    Route("POST", "/api/v1/notices/<int:notice_id>/signup", "notifications", "sign_up",
+          "Sign up for an activity (residents it is for; within its capacity)", "notices", response=nt.NoticeOut,
+          optional_body=True),
+    Route("DELETE", "/api/v1/notices/<int:notice_id>/signup", "notifications", "cancel_signup",
+          "Cancel your sign-up", "notices", response=nt.NoticeOut),
 ]
 
 

@@ -54,6 +54,13 @@ class Membership:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+def building_of(room):
+    """The building (楼) of a room written 楼-单元-室, such as "3-2-301" → "3"; notices may target buildings."""
+    if not room:
+        return None
+    return room.split("-", 1)[0].strip() or None
+
+
 @dataclass(frozen=True)
 class Caller:
     subject: str
@@ -93,6 +100,14 @@ class Caller:
     def require(self, *roles):
         if not (self.is_system or self.has_role(*roles)):
             raise Forbidden("your role may not do this", details={"allowed_roles": list(roles)})
+
+
+def system_caller(username="system"):
+    """The platform acting for itself (timers, demo loaders), named for the logs."""
+    return Caller(subject="system", username=username, memberships=(Membership(role=SYSTEM),))
+
+
+ANONYMOUS = Caller(subject="anonymous", username="anonymous", memberships=())  # public pages: no role at all
 
 
 def issue_token(settings, subject, username, memberships, ttl=None):

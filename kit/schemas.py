@@ -1,4 +1,5 @@
 """Schema helpers shared by every service's API: strict input, list queries, pagination, loading with our errors."""
+import datetime as dt
 import functools
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
@@ -19,6 +20,13 @@ class QuerySchema(Schema):
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class UtcDateTime(fields.DateTime):
+    """A time given with an offset (or without one, meaning UTC), kept as naive UTC like every stored time."""
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 class OutputSchema(Schema):

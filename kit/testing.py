@@ -165,6 +165,9 @@ class ApiClient:
     def post(self, path, **kwargs):
         return self.request("POST", path, **kwargs)
 
+    def put(self, path, **kwargs):
+        return self.request("PUT", path, **kwargs)
+
     def patch(self, path, **kwargs):
         return self.request("PATCH", path, **kwargs)
 
@@ -224,6 +227,15 @@ def db_value(settings, service, sql):
         value = conn.execute(text(sql)).scalar()
     engine.dispose()
     return value
+
+
+def db_execute(settings, service, sql, **params):
+    """Change a service's database behind its back: tests use it only to move a stored time into the past."""
+    engine = create_engine(normalize_url(settings.db_url(service)))
+    with engine.begin() as conn:
+        changed = conn.execute(text(sql), params).rowcount
+    engine.dispose()
+    return changed
 
 
 def _county(request, tmp_path_factory, services, **overrides):

@@ -93,3 +93,12 @@ def test_sliding_window_limits_and_says_how_long_to_wait():
     assert window.hit("a") == 30
     now[0] = 60.5
     assert window.hit("a") is None
+
+
+def test_the_building_of_a_room_and_times_given_with_an_offset():
+    from kit import auth
+    from kit.schemas import UtcDateTime
+    assert [auth.building_of(r) for r in ("3-2-301", "12", " -1-2", "", None)] == ["3", "12", None, None, None]
+    field = UtcDateTime()
+    assert field.deserialize("2026-12-01T09:00:00+08:00") == dt.datetime(2026, 12, 1, 1, 0)
+    assert field.deserialize("2026-12-01T09:00:00") == dt.datetime(2026, 12, 1, 9, 0)

@@ -8,6 +8,9 @@ from services.notifications import models as m
 from services.notifications.domain import routing, templates
 
 
+NEIGHBOUR_ROLES = ("resident", "owners_org", "party_branch")
+
+
 class Dispatcher:
     def __init__(self, session, now):
         self.session = session
@@ -16,11 +19,20 @@ class Dispatcher:
     def accounts(self, audience):
         """Account ids of the audience: named accounts, and the staff or members of the bodies named."""
         found = set(audience.accounts)
-        if audience.bodies:
-            clauses = [and_(m.MembershipCopy.role == role, getattr(m.MembershipCopy, attribute) == target)
-                       for role, attribute, target in audience.bodies]
+        clauses = [and_(m.MembershipCopy.role == role, getattr(m.MembershipCopy, attribute) == target)
+                   for role, attribute, target in audience.bodies]
+        whole = sorted({compound_id for compound_id, building in audience.homes if building is None})
+        if whole:  # every resident, owners' organization and party branch member of the compounds
+            clauses.append(and_(m.MembershipCopy.role.in_(NEIGHBOUR_ROLES), m.MembershipCopy.compound_id.in_(whole)))
+        clauses += [and_(m.MembershipCopy.role == "resident", m.MembershipCopy.compound_id == compound_id,
+                         m.MembershipCopy.building == building)
+                    for compound_id, building in audience.homes if building is not None]
+        if clauses:
             found |= set(self.session.scalars(select(m.MembershipCopy.account_id).where(
                 m.MembershipCopy.active.is_(True), or_(*clauses))))
+        if audience.signups_of is not None:
+            found |= set(self.session.scalars(select(m.Signup.account_id).where(
+                m.Signup.notice_id == audience.signups_of)))
         return sorted(found)
 
     def concerns_anyone(self, envelope):
@@ -77,6 +89,7 @@ def apply_membership(session, data, source_time, active):
         return False
     values = {k: data.get(k) for k in ("account_id", "role", "region_id", "company_id", "compound_id",
                                        "organization_id", "department_id")}
+    values["building"] = data.get("building")
     if row is None:
         session.add(m.MembershipCopy(id=data["membership_id"], active=active, source_time=source_time, **values))
     else:

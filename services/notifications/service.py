@@ -4,6 +4,7 @@ import logging
 
 from nameko.timer import timer
 
+from kit import auth, media
 from kit.contracts import all_contracts
 from kit.messaging import Outbox, event_handler, first_delivery
 from kit.registry_copy import RegistryCopy, RegistryCopyEndpoints, parse_time
@@ -11,11 +12,16 @@ from kit.rpc import RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
 from kit.service import PlatformService
 from services.notifications import models, schemas as s
+from services.notifications.board import Board
 from services.notifications.desk import Desk
 from services.notifications.dispatch import Dispatcher, apply_membership
+from services.notifications.notices import Notices
 from services.notifications.sender import Sender
 
 log = logging.getLogger(__name__)
+
+
+_last_board_check = []  # per process: the timer fires every minute, the check runs every `check_interval`
 
 
 def _now():
@@ -33,6 +39,13 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
 
     def _desk(self, session):
         return Desk(session, self.caller(), _now())
+
+    def _board(self, session, caller=None, now=None):
+        return Board(session, caller or self.caller(), self.outbox, self.settings, now or _now(),
+                     upload_dir=media.upload_dir(self.settings, "notifications"))
+
+    def _notices(self, session):
+        return Notices(session, self.caller(), self.outbox, _now())
 
     # ----- the inbox -----
     @rpc
@@ -98,6 +111,101 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
         with self.db.transaction() as session:
             return dump_page(s.DeliveryOut, self._desk(session).deliveries(subscription_id,
                                                                           load(s.DeliveryQuery, query)))
+
+    # ----- the disclosure board -----
+    @rpc
+    def public_board(self, compound_id):
+        """No token: the board is public (公示)."""
+        with self.db.transaction() as session:
+            return dump(s.BoardOut, self._board(session, caller=auth.ANONYMOUS).public_board(compound_id))
+
+    @rpc
+    def public_attachment(self, disclosure_id, name):
+        with self.db.transaction() as session:
+            return self._board(session, caller=auth.ANONYMOUS).attachment(disclosure_id, name)
+
+    @rpc
+    @idempotent
+    def publish_disclosure(self, data, files=None):
+        with self.db.transaction() as session:
+            return dump(s.DisclosureOut, self._board(session).publish(load(s.DisclosureIn, data), files or ()))
+
+    @rpc
+    def add_disclosure_attachment(self, disclosure_id, filename, content_base64):
+        with self.db.transaction() as session:
+            return dump(s.DisclosureOut, self._board(session).add_attachment(
+                disclosure_id, {"filename": filename, "content_base64": content_base64}))
+
+    @rpc
+    def list_disclosures(self, query=None):
+        with self.db.transaction() as session:
+            return dump_page(s.DisclosureOut, self._board(session).history(load(s.DisclosureQuery, query)))
+
+    @rpc
+    def disclosure_policy(self, query=None):
+        with self.db.transaction() as session:
+            return dump(s.PolicyOut, self._board(session).policy(load(s.RegionQuery, query)))
+
+    @rpc
+    def set_disclosure_policy(self, data):
+        with self.db.transaction() as session:
+            return dump(s.PolicyOut, self._board(session).set_policy(load(s.PolicyIn, data)))
+
+    @rpc
+    def disclosure_rate(self, query=None):
+        with self.db.transaction() as session:
+            return dump(s.RateOut, self._board(session).rate(load(s.RegionQuery, query)))
+
+    @rpc
+    def check_disclosures(self, now=None):
+        """Run the board check now, or as of `now` (ISO time, UTC): operators and tests drive the clock here."""
+        caller = self.caller()
+        with self.db.transaction() as session:
+            return dump(s.CheckOut, self._board(session, caller, parse_time(now) if now else None).check())
+
+    @timer(interval=60)
+    def board_check(self):
+        """The daily check, run every `check_interval` seconds: alerts are unique per due date, so repeating it
+        the same day raises nothing twice."""
+        interval = self.settings["notifications"]["disclosure"]["check_interval"]
+        if _last_board_check and (_now() - _last_board_check[-1]).total_seconds() < interval:
+            return
+        _last_board_check[:] = [_now()]
+        with self.db.transaction() as session:
+            counts = self._board(session, auth.system_caller("notifications-timer")).check()
+        log.info("disclosure board checked", extra=counts)
+
+    # ----- notices and activities -----
+    @rpc
+    @idempotent
+    def publish_notice(self, data):
+        with self.db.transaction() as session:
+            return dump(s.NoticeOut, self._notices(session).publish(load(s.NoticeIn, data)))
+
+    @rpc
+    def list_notices(self, query=None):
+        with self.db.transaction() as session:
+            return dump_page(s.NoticeOut, self._notices(session).list(load(s.NoticeQuery, query)))
+
+    @rpc
+    def get_notice(self, notice_id):
+        with self.db.transaction() as session:
+            return dump(s.NoticeOut, self._notices(session).get(notice_id))
+
+    @rpc
+    def withdraw_notice(self, notice_id, data=None):
+        with self.db.transaction() as session:
+            return dump(s.NoticeOut, self._notices(session).withdraw(notice_id))
+
+    @rpc
+    def sign_up(self, notice_id, data=None):
+        with self.db.transaction() as session:
+            return dump(s.NoticeOut, self._notices(session).sign_up(notice_id))
+
+    @rpc
+    def cancel_signup(self, notice_id):
+        with self.db.transaction() as session:
+            return dump(s.NoticeOut, self._notices(session).cancel_signup(notice_id))
 
     # ----- sending -----
     @timer(interval=1)

@@ -76,7 +76,7 @@ def _person_name(n):
 
 def load(session, outbox, password, today=None):
     """Write the demo county; returns the demo accounts as (username, role, where)."""
-    system = auth.Caller(subject="system", username="demo", memberships=(auth.Membership(role=auth.SYSTEM),))
+    system = auth.system_caller("demo")
     reg = Registry(session, system, outbox, today=today)
     data = plan()
     county = reg.create_region({"code": COUNTY[0], "name": COUNTY[1], "level": "county", "parent_id": None})

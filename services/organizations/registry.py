@@ -755,7 +755,8 @@ class Registry:
     def _membership_event(self, ms):
         return {"membership_id": ms.id, "account_id": ms.account_id, "role": ms.role, "region_id": ms.region_id,
                 "company_id": ms.company_id, "compound_id": ms.compound_id,
-                "organization_id": ms.organization_id, "department_id": ms.department_id}
+                "organization_id": ms.organization_id, "department_id": ms.department_id,
+                "building": auth.building_of(ms.room)}
 
     def _account_in_reach(self, account_id):
         account = self._get(m.Account, account_id, "account")

@@ -16,7 +16,7 @@ from services.ratings.domain.rules import Dimension
 from services.ratings.ledger import Ledger
 from services.ratings.star_ratings import StarRatings
 
-SYSTEM = auth.Caller(subject="system", username="ratings-demo", memberships=(auth.Membership(role=auth.SYSTEM),))
+SYSTEM = auth.system_caller("ratings-demo")
 
 
 def _moment(day, hour=2):

@@ -1,7 +1,7 @@
 """Request and response schemas of the ratings API."""
 from marshmallow import fields, validate
 
-from kit.schemas import InputSchema, OutputSchema, QuerySchema
+from kit.schemas import InputSchema, OutputSchema, QuerySchema, UtcDateTime
 
 ANSWER = fields.Integer(validate=validate.Range(min=1, max=5))
 
@@ -44,7 +44,7 @@ class CampaignIn(InputSchema):
     title = fields.String(required=True, validate=validate.Length(min=2, max=200))
     region_id = fields.Integer(required=True)
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
-    closes_at = fields.DateTime(required=True, metadata={"description": "UTC; results publish themselves then"})
+    closes_at = UtcDateTime(required=True, metadata={"description": "results publish themselves then"})
     compound_ids = fields.List(fields.Integer(), validate=validate.Length(min=1))
     dimensions = fields.List(fields.Nested(DimensionIn), validate=validate.Length(min=1, max=12))
     participation_threshold = fields.Float(validate=validate.Range(min=0, max=1, min_inclusive=False))

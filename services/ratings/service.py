@@ -21,7 +21,7 @@ from services.ratings.rectifications import Rectifications
 from services.ratings.star_ratings import StarRatings
 
 log = logging.getLogger(__name__)
-_SYSTEM = auth.Caller(subject="system", username="ratings-timer", memberships=(auth.Membership(role=auth.SYSTEM),))
+_SYSTEM = auth.system_caller("ratings-timer")
 
 
 class RatingsService(PlatformService, RegistryCopyEndpoints):

@@ -14,7 +14,8 @@ from kit import auth
 from kit.db import page
 from kit.errors import Conflict, Forbidden, NotFound, TooManyRequests, ValidationFailed
 from kit.privacy import mask_phone
-from services.tickets import media, models as m
+from kit import media
+from services.tickets import models as m
 from services.tickets.domain import statistics
 from services.tickets.domain.routing import Assignment, HandlerKind, Level, escalate, route
 from services.tickets.domain.workflow import STATUS_LABELS, TRANSITIONS, Action, Party, Status, allowed_actions, apply

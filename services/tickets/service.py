@@ -1,13 +1,12 @@
 """Entry points of the tickets service: validate with a schema, call the desk, dump with a schema."""
 import datetime as dt
 import logging
-from pathlib import Path
 
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 from sqlalchemy import func, select
 
-from kit import auth
+from kit import auth, media
 from kit.config import settings_of
 from kit.errors import Forbidden, ValidationFailed
 from kit.messaging import Outbox
@@ -36,11 +35,6 @@ class CalendarProvider(DependencyProvider):
         return self.calendar
 
 
-def upload_dir(settings):
-    path = Path(settings["tickets"]["upload_dir"])
-    return path if path.is_absolute() else settings.var_dir / path
-
-
 class TicketsService(PlatformService, Open311Endpoints, RegistryCopyEndpoints):
     name = "tickets"
     idempotency_model = models.IdempotencyRecord
@@ -53,7 +47,7 @@ class TicketsService(PlatformService, Open311Endpoints, RegistryCopyEndpoints):
 
     def _desk(self, session, caller=None, now=None):
         return Desk(session, caller or self.caller(), self.outbox, self.calendar, self.settings, now=now,
-                    upload_dir=upload_dir(self.settings))
+                    upload_dir=media.upload_dir(self.settings, "tickets"))
 
     # ----- tickets -----
     @rpc
@@ -153,4 +147,4 @@ class TicketsService(PlatformService, Open311Endpoints, RegistryCopyEndpoints):
         log.info("loaded a year of demo tickets", extra={"tickets": count})
 
 
-_SYSTEM = auth.Caller(subject="system", username="tickets-timer", memberships=(auth.Membership(role=auth.SYSTEM),))
+_SYSTEM = auth.system_caller("tickets-timer")

@@ -7,12 +7,16 @@ A recipient spec names a party of the event; `resolve` in the dispatcher turns i
 - `reporter`: the resident who reported (or the staff member who entered the report);
 - `community`: the staff of the ticket's community (who supervises and referees reopen requests);
 - `company`: the staff of the company named in the event (ratings: records, orders, stars);
-- `owners_org`: the members of the owners' organization named in the event (elimination recommendations).
+- `owners_org`: the members of the owners' organization named in the event (elimination recommendations,
+  disclosure reminders for the owners' own items);
+- `neighbours`: the residents of the compounds (or buildings) a notice is for, and their owners' organization and
+  party branch members;
+- `signed_up`: the people signed up for an activity (when it is withdrawn).
 """
 from dataclasses import dataclass
 
-HANDLER, OVERDUE_HANDLER, REPORTER, COMMUNITY, COMPANY, OWNERS_ORG = (
-    "handler", "overdue_handler", "reporter", "community", "company", "owners_org")
+HANDLER, OVERDUE_HANDLER, REPORTER, COMMUNITY, COMPANY, OWNERS_ORG, NEIGHBOURS, SIGNED_UP = (
+    "handler", "overdue_handler", "reporter", "community", "company", "owners_org", "neighbours", "signed_up")
 
 ROUTES = {
     ("tickets", "ticket_submitted"): (HANDLER,),
@@ -35,7 +39,10 @@ ROUTES = {
     ("ratings", "rectification_reinspected"): (COMPANY,),
     ("ratings", "elimination_recommended"): (OWNERS_ORG,),
     ("ratings", "star_rating_objection_decided"): (COMPANY,),
-    ("notifications", "disclosure_overdue"): (COMPANY,),
+    ("notifications", "disclosure_due_soon"): (COMPANY, OWNERS_ORG),
+    ("notifications", "disclosure_overdue"): (COMPANY, OWNERS_ORG),
+    ("notifications", "notice_published"): (NEIGHBOURS,),
+    ("notifications", "notice_withdrawn"): (SIGNED_UP,),
 }
 
 # the handling body of a ticket → the membership that makes someone its staff, and which id it is held on
@@ -46,14 +53,17 @@ HANDLER_MEMBERSHIP = {"company": ("company", "company_id"), "owners_org": ("owne
 
 @dataclass(frozen=True)
 class Audience:
-    """Accounts by id, and bodies whose staff hear it: (role, attribute, id)."""
+    """Accounts by id; bodies whose staff hear it: (role, attribute, id); homes whose residents hear it:
+    (compound id, building or None for every building); the activity whose sign-ups hear it."""
     accounts: tuple = ()
     bodies: tuple = ()
+    homes: tuple = ()
+    signups_of: int | None = None
 
 
 def audience(source, event_type, data):
     """The people an event concerns, before they are looked up."""
-    accounts, bodies = [], []
+    accounts, bodies, homes, signups_of = [], [], [], None
     for party in ROUTES.get((source, event_type), ()):
         if party == HANDLER and data.get("handler_kind") in HANDLER_MEMBERSHIP:
             bodies.append((*HANDLER_MEMBERSHIP[data["handler_kind"]], data["handler_id"]))
@@ -67,7 +77,13 @@ def audience(source, event_type, data):
             bodies.append(("company", "company_id", data["company_id"]))
         elif party == OWNERS_ORG and data.get("owner_organization_id"):
             bodies.append(("owners_org", "organization_id", data["owner_organization_id"]))
-    return Audience(accounts=tuple(dict.fromkeys(accounts)), bodies=tuple(dict.fromkeys(bodies)))
+        elif party == NEIGHBOURS:
+            homes += [(compound_id, building) for compound_id in data.get("compound_ids", ())
+                      for building in data.get("buildings") or (None,)]
+        elif party == SIGNED_UP and data.get("signup"):
+            signups_of = data["notice_id"]
+    return Audience(accounts=tuple(dict.fromkeys(accounts)), bodies=tuple(dict.fromkeys(bodies)),
+                    homes=tuple(dict.fromkeys(homes)), signups_of=signups_of)
 
 
 def subscription_matches(patterns, region_path, source, event_type, data):

@@ -35,8 +35,14 @@ TEMPLATES = {
                                 " The company failed rectification repeatedly; the owners' organization is advised to replace it."),
     "star_rating_objection_decided": ("星级评定异议已裁定 Objection decided", "贵单位对 {year} 年度星级评定的异议裁定为：{decision}。"
                                       " Your objection to the {year} star rating was decided: {decision}."),
-    "disclosure_overdue": ("公示待更新 Disclosure due", "小区公示事项 {item_code} 已{state}，请及时公示。"
-                           " The disclosure {item_code} is {state}; publish it."),
+    "disclosure_due_soon": ("公示即将到期 Disclosure due soon", "小区公示事项「{item_name}」应于 {due_on} 前公示或更新，请及时办理。"
+                            " The disclosure {item_name} is due by {due_on}."),
+    "disclosure_overdue": ("公示已逾期 Disclosure overdue", "小区公示事项「{item_name}」已逾期（应于 {due_on} 前公示），"
+                           "逾期未公示将按信用评价规定扣分。 The disclosure {item_name} was due on {due_on}; publish it."),
+    "notice_published": ("{kind_label}：{title}", "{kind_label}「{title}」已发布，请在公告栏查看。{when}"
+                         " A new {kind} was published: {title}."),
+    "notice_withdrawn": ("活动取消 Cancelled: {title}", "您报名的「{title}」已取消。 The activity {title} you signed up for"
+                         " was cancelled."),
 }
 
 
@@ -45,10 +51,17 @@ class _Blank(dict):
         return ""
 
 
+KIND_LABELS = {"notice": "公告 Notice", "activity": "活动 Activity"}
+
+
 def render(event_type, data):
     """(title, body) for an event; unknown fields render empty rather than failing a delivery."""
     title, body = TEMPLATES.get(event_type, (event_type, event_type))
     values = _Blank({k: ("" if v is None else v) for k, v in data.items()})
+    if "kind" in data:
+        values["kind_label"] = KIND_LABELS.get(data["kind"], data["kind"])
+    if data.get("starts_at"):
+        values["when"] = f"时间 When: {str(data['starts_at'])[:16].replace('T', ' ')}。"
     formatter = string.Formatter()
     return formatter.vformat(title, (), values), formatter.vformat(body, (), values)
 
@@ -60,4 +73,8 @@ def link(source, data):
         return f"/api/v1/rectifications/{data['rectification_id']}"
     if data.get("record_id"):
         return f"/api/v1/credit/records/{data['record_id']}"
+    if data.get("notice_id"):
+        return f"/api/v1/notices/{data['notice_id']}"
+    if data.get("item_code") and data.get("compound_id"):
+        return f"/api/v1/public/compounds/{data['compound_id']}/disclosures"
     return None

@@ -1,7 +1,10 @@
-"""Photos and short videos attached to tickets.
+"""Uploaded files: photos and short videos on tickets, photos and PDF documents on the disclosure board.
 
 Uploads are checked by content, never by file name or declared Content-Type; images are decoded and re-encoded so
 that EXIF (including GPS position), XMP, ICC and text chunks are dropped; files are stored under random names.
+
+PDF documents (fee tables, contracts) are sniffed and size-checked and stored as uploaded, like videos; only callers
+that pass `kinds` including "document" accept them.
 
 Videos are only sniffed and size-checked and are stored as uploaded: stripping their metadata (which may hold GPS
 position, e.g. the MP4 "©xyz" atom) needs ffmpeg, which this service does not ship. Clients should strip location
@@ -18,9 +21,9 @@ from PIL import Image, ImageOps
 
 from kit.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
-__all__ = ["Media", "ACCEPTED", "inspect_upload", "store", "open_stored"]
+__all__ = ["Media", "ACCEPTED", "inspect_upload", "upload_dir", "store", "open_stored"]
 
-ACCEPTED = ("image/jpeg", "image/png", "image/webp", "video/mp4", "video/quicktime", "video/webm")
+ACCEPTED = ("image/jpeg", "image/png", "image/webp", "video/mp4", "video/quicktime", "video/webm", "application/pdf")
 
 # Sniffed format -> (kind, content type, extension, Pillow format name).
 _FORMATS = {
@@ -30,12 +33,13 @@ _FORMATS = {
     "mp4": ("video", "video/mp4", "mp4", None),
     "mov": ("video", "video/quicktime", "mov", None),
     "webm": ("video", "video/webm", "webm", None),
+    "pdf": ("document", "application/pdf", "pdf", None),
 }
 
 # ISO-BMFF brands that are still images (HEIC/AVIF) rather than video: an iPhone photo must not pass as an MP4.
 _IMAGE_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
 
-_STORED_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp|mp4|mov|webm)")
+_STORED_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp|mp4|mov|webm|pdf)")
 
 _JPEG_QUALITY = 85
 _WEBP_QUALITY = 85
@@ -43,7 +47,7 @@ _WEBP_QUALITY = 85
 
 @dataclass(frozen=True)
 class Media:
-    kind: str  # "image" | "video"
+    kind: str  # "image" | "video" | "document"
     content_type: str
     extension: str
     data: bytes
@@ -51,8 +55,9 @@ class Media:
     height: int | None
 
 
-def _unsupported(message="unsupported media type"):
-    return UnsupportedMediaType(message, details={"accepted": list(ACCEPTED)})
+def _unsupported(message="unsupported media type", kinds=("image", "video")):
+    accepted = [content_type for kind, content_type, _e, _p in _FORMATS.values() if kind in kinds]
+    return UnsupportedMediaType(message, details={"accepted": accepted})
 
 
 def _sniff(content):
@@ -69,24 +74,27 @@ def _sniff(content):
         return "mov" if brand == b"qt  " else "mp4"
     if content[:4] == b"\x1a\x45\xdf\xa3":
         return "webm"
+    if content[:5] == b"%PDF-":
+        return "pdf"
     return None
 
 
 def inspect_upload(content: bytes, max_image_bytes=10 * 1024 * 1024, max_video_bytes=30 * 1024 * 1024,
-                   max_pixels=40_000_000) -> Media:
-    """Sniff, bound and clean an upload; raise 415 for unknown or unreadable content, 413 for too big.
+                   max_pixels=40_000_000, kinds=("image", "video")) -> Media:
+    """Sniff, bound and clean an upload of one of `kinds`; raise 415 for other, unknown or unreadable content, 413
+    for too big (documents share the video bound).
 
     Images with more than `max_pixels` pixels are refused with 413 (PayloadTooLarge), not 422: the request is
     well-formed, the image is simply too large to process, and the bound protects memory against decompression
     bombs whose compressed size is tiny.
     """
     fmt = _sniff(content or b"")
-    if fmt is None:
-        raise _unsupported()
+    if fmt is None or _FORMATS[fmt][0] not in kinds:
+        raise _unsupported(kinds=kinds)
     kind, content_type, extension, pil_format = _FORMATS[fmt]
-    if kind == "video":
+    if kind in ("video", "document"):
         if len(content) > max_video_bytes:
-            raise PayloadTooLarge("video too large", details={"max_bytes": max_video_bytes})
+            raise PayloadTooLarge(f"{kind} too large", details={"max_bytes": max_video_bytes})
         # Stored as is: see the module docstring about video metadata.
         return Media(kind, content_type, extension, bytes(content), None, None)
 
@@ -143,6 +151,12 @@ def _reencode(content, pil_format, max_pixels):
     except Exception:
         raise _unsupported("not a readable image")
     return out.getvalue(), clean.width, clean.height
+
+
+def upload_dir(settings, service):
+    """Where a service keeps uploads: its `upload_dir` setting, under the var directory unless absolute."""
+    path = pathlib.Path(settings[service]["upload_dir"])
+    return path if path.is_absolute() else settings.var_dir / path
 
 
 def store(directory: pathlib.Path, media: Media) -> str:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from kit.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from services.tickets.media import Media, inspect_upload, open_stored, store
+from kit.media import Media, inspect_upload, open_stored, store
 
 GPS_IFD = 0x8825
 ORIENTATION = 0x0112
@@ -233,3 +233,15 @@ def test_open_stored_missing_file_is_404(tmp_path):
 def test_open_stored_rejects_names_store_cannot_produce(tmp_path, name):
     with pytest.raises(ValidationFailed):
         open_stored(tmp_path, name)
+
+
+def test_a_pdf_is_accepted_only_where_documents_are():
+    document = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+    with pytest.raises(UnsupportedMediaType) as refused:
+        inspect_upload(document)
+    assert "application/pdf" not in refused.value.details["accepted"]
+    media = inspect_upload(document, kinds=("image", "document"))
+    assert (media.kind, media.content_type, media.extension, media.data) == ("document", "application/pdf", "pdf",
+                                                                             document)
+    with pytest.raises(UnsupportedMediaType):
+        inspect_upload(b"\x1a\x45\xdf\xa3webm", kinds=("image", "document"))  # a video where documents go
