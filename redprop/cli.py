@@ -119,6 +119,7 @@ def up(services, no_demo):
         _print_accounts(settings, _load_demo(settings))
         os.environ["REDPROP__demo__tickets_per_year"] = "2400"  # tickets adds a year of history on first sync
         os.environ["REDPROP__demo__ratings_history"] = "true"   # ratings adds last year's evaluation and stars
+        os.environ["REDPROP__demo__board_history"] = "true"     # notifications fills the disclosure board
     gateway = settings["gateway"]
     click.echo(f"\nRed Property platform: http://localhost:{gateway['port']}/api/v1  "
                f"(OpenAPI: /api/openapi.json; services: {', '.join(chosen)}; metrics on ports "

@@ -3,6 +3,7 @@ import datetime as dt
 import logging
 
 from nameko.timer import timer
+from sqlalchemy import select
 
 from kit import auth, media
 from kit.contracts import all_contracts
@@ -13,6 +14,7 @@ from kit.schemas import dump, dump_page, load
 from kit.service import PlatformService
 from services.notifications import models, schemas as s
 from services.notifications.board import Board
+from services.notifications.demo import generate_board
 from services.notifications.desk import Desk
 from services.notifications.dispatch import Dispatcher, apply_membership
 from services.notifications.notices import Notices
@@ -244,10 +246,14 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
         self._membership(event, "on_membership_revoked", False)
 
     def after_registry_sync(self, session, snapshot):
-        """The snapshot carries every membership too."""
+        """The snapshot carries every membership too; a freshly loaded demo county gets a lived-in board."""
         taken_at = parse_time(snapshot["taken_at"])
         for membership in snapshot.get("memberships", ()):
             apply_membership(session, membership, taken_at, True)
+        if self.settings["demo"].get("board_history") and not self.settings.production and \
+                session.scalar(select(models.Disclosure.id).limit(1)) is None:
+            made = generate_board(session, self.outbox, self.settings, _now().date())
+            log.info("loaded the demo disclosure board", extra={"made": made})
 
 
 def _relay(source, event_type):
