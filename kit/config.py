@@ -8,6 +8,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = ROOT / "config" / "redprop.yaml"
+PROFILES_DIR = ROOT / "infra" / "profiles"  # county profiles: which services a county deploys
 PREFIX = "REDPROP"
 SERVICE_NAMES = ("organizations", "tickets", "ratings", "notifications")
 
@@ -87,10 +88,22 @@ class Settings(dict):
         return self.__dict__["_jwt_secret"]
 
 
+def profiles():
+    return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))
+
+
 def load(environ=None, extra=None):
+    """Defaults, then the county profile (REDPROP_PROFILE), the settings file (REDPROP_CONFIG), the environment's
+    REDPROP_* values and `extra`, each overriding the one before."""
     environ = os.environ if environ is None else environ
     with open(DEFAULTS_FILE, encoding="utf-8") as fh:
         tree = yaml.safe_load(fh)
+    if environ.get(PREFIX + "_PROFILE"):
+        name = environ[PREFIX + "_PROFILE"]
+        if name not in profiles():
+            raise ValueError(f"unknown county profile {name!r}; choose from {', '.join(profiles())}")
+        with open(PROFILES_DIR / f"{name}.yaml", encoding="utf-8") as fh:
+            _merge(tree, yaml.safe_load(fh) or {})
     if environ.get(PREFIX + "_CONFIG"):
         with open(environ[PREFIX + "_CONFIG"], encoding="utf-8") as fh:
             _merge(tree, yaml.safe_load(fh) or {})

@@ -103,12 +103,19 @@ def demo():
     _print_accounts(settings, _load_demo(settings))
 
 
-@main.command(help="Run the selected services (default: all built) and the gateway, each its own process.")
+@main.command(help="Run the selected services (default: the county's deployed ones, all in development) and the "
+                   "gateway, each its own process.")
 @click.argument("services", nargs=-1)
+@click.option("--profile", type=click.Choice(config.profiles()),
+              help="A county profile from infra/profiles/ (organizations plus some of tickets, ratings, notifications).")
 @click.option("--no-demo", is_flag=True, help="Do not load the demo county into an empty registry.")
-def up(services, no_demo):
+def up(services, profile, no_demo):
     from honcho.manager import Manager
     from honcho.printer import Printer
+    if profile:
+        if services:
+            raise click.BadParameter("name services or a profile, not both")
+        os.environ["REDPROP_PROFILE"] = profile  # the children load it too
     chosen = _selected(services)
     os.environ["REDPROP_DEPLOYED"] = ",".join(chosen)
     settings = config.load()
