@@ -321,6 +321,37 @@ class Process:
                 self.kill()
 
 
+@contextlib.contextmanager
+def county_processes(profile, database_kind, directory):
+    """A county on a profile as a county runs it: each service and the gateway its own process (told the profile
+    by REDPROP_PROFILE), on a fresh vhost and databases, with the demo county loaded and copied. Yields
+    (settings, client, processes by name); a test may stop and start them."""
+    deployed = config.load(environ={"REDPROP_PROFILE": profile})["deployed"]
+    with contextlib.ExitStack() as stack:
+        uri = stack.enter_context(temporary_vhost())
+        settings = build_settings(stack, uri, directory, database_kind, deployed=deployed)
+        migrate(settings, deployed)
+        load_demo(settings)
+        env = environment_for(settings)
+        processes = {name: Process(env, name, {"REDPROP_PROFILE": profile}) for name in (*deployed, "gateway")}
+        for process in processes.values():
+            stack.callback(process.stop)
+            process.start()
+        client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
+        wait_until(lambda: answers(client, "/health/ready"), timeout=60)
+        for copier in set(deployed) - {"organizations"}:
+            wait_until(lambda: _registry_copied(settings, copier), timeout=60)
+        yield settings, client, processes
+
+
+def answers(client, path):
+    """Whether the gateway answers 200 (False while it is down)."""
+    try:
+        return client.get(path).status_code == 200
+    except OSError:
+        return False
+
+
 def environment_for(settings, **extra):
     """Environment variables that make a child process load the same settings as `settings`."""
     import yaml

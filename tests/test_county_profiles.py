@@ -2,13 +2,10 @@
 notifications. Each starts as processes, as a county would run it (every process told its profile by
 REDPROP_PROFILE), and a smoke flow goes through the gateway: the deployed services work, the others answer 503 with
 the JSON envelope. Every profile runs on SQLite, the whole platform on PostgreSQL too."""
-import contextlib
-
 import pytest
 
 from kit import config
-from kit.testing import (ApiClient, Process, build_settings, db_value, environment_for, load_demo, migrate,
-                         temporary_vhost, wait_until)
+from kit.testing import county_processes, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -26,40 +23,14 @@ def test_there_are_eight_profiles_one_per_combination():
         config.load(environ={"REDPROP_PROFILE": "everything"})
 
 
-@contextlib.contextmanager
-def county_on_profile(profile, database_kind, tmp_path):
-    deployed = config.load(environ={"REDPROP_PROFILE": profile})["deployed"]
-    with contextlib.ExitStack() as stack:
-        uri = stack.enter_context(temporary_vhost())
-        settings = build_settings(stack, uri, tmp_path, database_kind, deployed=deployed)
-        migrate(settings, deployed)
-        load_demo(settings)
-        env = environment_for(settings)
-        processes = [Process(env, name, {"REDPROP_PROFILE": profile}) for name in (*deployed, "gateway")]
-        for process in processes:
-            stack.callback(process.stop)
-            process.start()
-        client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_until(lambda: _answers(client, "/health/ready"), timeout=60)
-        for copier in set(deployed) & set(OPTIONAL):
-            wait_until(lambda: db_value(settings, copier, "SELECT count(*) FROM sync_state") > 0, timeout=60)
-        yield settings, client, deployed
-
-
-def _answers(client, path):
-    try:
-        return client.get(path).status_code == 200
-    except OSError:
-        return False
-
-
 def not_deployed(answer):
     return answer.status_code == 503 and answer.json()["error"] == "service_not_deployed"
 
 
 @pytest.mark.parametrize("profile, database_kind", CASES, ids=[f"{p}-{d}" for p, d in CASES])
 def test_a_profile_runs_its_services_and_refuses_the_others(profile, database_kind, tmp_path):
-    with county_on_profile(profile, database_kind, tmp_path) as (settings, client, deployed):
+    with county_processes(profile, database_kind, tmp_path) as (settings, client, processes):
+        deployed = [name for name in processes if name != "gateway"]
         services = {s["name"]: s for s in client.get("/api/v1/services").json()["services"]}
         assert {name for name, s in services.items() if s["deployed"]} == set(deployed)
         assert all(services[name]["healthy"] for name in deployed)
