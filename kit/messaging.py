@@ -268,9 +268,11 @@ class Outbox(DependencyProvider):
     def _measure_backlog(self):
         try:
             with self.database.session_factory() as session:
-                backlog = session.scalar(select(func.count()).select_from(self.model)
-                                         .where(self.model.published_at.is_(None)))
+                backlog, oldest = session.execute(select(func.count(), func.min(self.model.created_at))
+                                                  .where(self.model.published_at.is_(None))).one()
             metrics.OUTBOX_BACKLOG.labels(service=self.source).set(backlog)
+            age = (utcnow() - oldest).total_seconds() if oldest is not None else 0
+            metrics.OUTBOX_OLDEST_AGE.labels(service=self.source).set(max(age, 0))
         except Exception:  # the database is away too; the gauge keeps its last value
             log.warning("could not measure the outbox backlog")
 
@@ -341,5 +343,43 @@ def poll_parked_depth(settings, interval=15):
             metrics.PARKED_DEPTH.set(parked_depth(settings))
         except Exception:  # the broker may be away; the gauge keeps its last value
             log.warning("could not read the parked queue depth")
+        eventlet.sleep(interval)
+
+
+def service_queues(settings, service_name, service_cls):
+    """The queues a service consumes: its RPC queue and one per event handler."""
+    from nameko.rpc import RPC_QUEUE_TEMPLATE
+    return [RPC_QUEUE_TEMPLATE.format(service_name)] + [
+        handler_queue_name(service_name, method) for method, _source, _event in subscriptions(service_cls)]
+
+
+def _queue_state(connection, queue):
+    """(ready messages, consumers) of a queue; (0, 0) when it was never declared (the service never started)."""
+    channel = connection.channel()
+    try:
+        _name, depth, consumers = channel.queue_declare(queue, passive=True)
+        return depth, consumers
+    except connection.channel_errors:
+        return 0, 0
+    finally:
+        try:
+            channel.close()
+        except Exception:  # already closed by the broker's refusal
+            pass
+
+
+def poll_queues(settings, queues_by_service, interval=15):
+    """Keep depth and consumer gauges of the deployed services' queues current (spawned by the gateway, which
+    outlives any one service: a queue whose consumers all went away shows 0)."""
+    while True:
+        try:
+            with Connection(settings["amqp_uri"]) as connection:
+                for service, queues in queues_by_service.items():
+                    for queue in queues:
+                        depth, consumers = _queue_state(connection, queue)
+                        metrics.QUEUE_DEPTH.labels(service, queue).set(depth)
+                        metrics.QUEUE_CONSUMERS.labels(service, queue).set(consumers)
+        except Exception:
+            log.warning("could not read the queues")
         eventlet.sleep(interval)
 

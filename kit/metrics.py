@@ -22,6 +22,36 @@ MESSAGES_RETRIED = Counter("redprop_messages_retried_total", "Event deliveries s
 MESSAGES_PARKED = Counter("redprop_messages_parked_total", "Event deliveries parked after the retry limit",
                           ["queue"])
 PARKED_DEPTH = Gauge("redprop_parked_messages", "Messages waiting in the parked (dead-letter) queue")
+OUTBOX_OLDEST_AGE = Gauge("redprop_outbox_oldest_age_seconds",
+                          "Age of the oldest event written but not yet published (0 when none waits)", ["service"])
+QUEUE_DEPTH = Gauge("redprop_queue_messages", "Messages ready in a platform queue (polled by the gateway)",
+                    ["service", "queue"])
+QUEUE_CONSUMERS = Gauge("redprop_queue_consumers", "Consumers on a platform queue (polled by the gateway)",
+                        ["service", "queue"])
+
+# Governance figures, read from each service's own database by its `measure` timer (so every process of a service
+# reports the same value: dashboards take max()). Labels are states, levels and star counts only.
+TICKETS = Gauge("redprop_tickets", "Tickets by status", ["status"])
+TICKETS_OVERDUE = Gauge("redprop_tickets_overdue", "Open tickets past their claim or resolve deadline")
+TICKETS_ESCALATED_30D = Gauge("redprop_tickets_escalated_30d", "Tickets escalated in the last 30 days, by the level "
+                                                               "they reached", ["level"])
+TICKETS_ON_TIME_30D = Gauge("redprop_tickets_on_time_ratio_30d",
+                            "Share of tickets resolved in the last 30 days that were resolved on time")
+TICKETS_RATED_30D = Gauge("redprop_tickets_rated_30d", "Ratings given in the last 30 days, by satisfaction",
+                          ["satisfaction"])
+DISCLOSURE_RATE = Gauge("redprop_disclosure_rate", "Share of owed disclosure items in date, per county", ["county"])
+DISCLOSURE_ITEMS = Gauge("redprop_disclosure_items", "Owed disclosure items by state", ["state"])
+STAR_COMPANIES = Gauge("redprop_star_rating_companies", "Companies per star count in the latest final star rating",
+                       ["stars"])
+
+
+def set_gauge(gauge, values, label):
+    """Set a labelled gauge from {label value: number}; labels seen before and now absent go to zero."""
+    for child_labels in list(gauge._metrics):
+        if child_labels[0] not in values:
+            gauge.labels(*child_labels).set(0)
+    for key, value in values.items():
+        gauge.labels(str(key)).set(value)
 
 
 def serve(port):

@@ -16,7 +16,7 @@ import sys  # noqa: E402
 from nameko.runners import ServiceRunner  # noqa: E402
 
 from kit import config, logs, metrics  # noqa: E402
-from kit.messaging import declare_topology, poll_parked_depth  # noqa: E402
+from kit.messaging import declare_topology, poll_parked_depth, poll_queues, service_queues  # noqa: E402
 
 SERVICE_CLASSES = {
     "organizations": "services.organizations.service:OrganizationsService",
@@ -66,6 +66,9 @@ def run(target, settings=None):
     runner.start()
     eventlet.spawn_n(_keep_hub_awake)
     eventlet.spawn_n(poll_parked_depth, settings)
+    if name == "gateway":
+        eventlet.spawn_n(poll_queues, settings, {
+            service: service_queues(settings, service, service_class(service)) for service in settings["deployed"]})
     log.info("started", extra={"metrics_port": metrics_port(settings, name)})
     runner.wait()
 

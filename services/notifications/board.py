@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from kit import auth, media
+from kit import auth, media, metrics
 from kit.db import page
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from kit.registry_copy import path_ids
@@ -318,6 +318,7 @@ class Board:
         assessed = self.assessments(compounds, owe=True)
         raised = {(a.compound_id, a.item_code, a.publisher_kind, a.publisher_id, a.due_on, a.kind)
                   for a in self.session.scalars(select(m.DisclosureAlert))}
+        self._measure(compounds, assessed)
         counts = {"compounds": len(compounds), "due_soon": 0, "overdue": 0}
         for compound in compounds:
             for item, kind, publisher_id, assessment in assessed[compound.id]:
@@ -337,6 +338,20 @@ class Board:
                     self.outbox.add(self.session, "disclosure_due_soon", data)
                 counts[alert] += 1
         return counts
+
+
+    @staticmethod
+    def _measure(compounds, assessed):
+        """The disclosure figures for Prometheus, per county and by state, as of this check."""
+        by_county, by_state = {}, {state: 0 for state in rules.STATE_LABELS}
+        for compound in compounds:
+            states = [a.state for *_x, a in assessed[compound.id]]
+            by_county.setdefault(path_ids(compound.region_path)[0], []).extend(states)
+            for state in states:
+                by_state[state] += 1
+        metrics.set_gauge(metrics.DISCLOSURE_RATE, {county: rules.rate(states) or 0
+                                                    for county, states in by_county.items()}, "county")
+        metrics.set_gauge(metrics.DISCLOSURE_ITEMS, by_state, "state")
 
 
 def _day(value):

@@ -12,7 +12,7 @@ from kit.registry_copy import RegistryCopy, RegistryCopyEndpoints, parse_time
 from kit.rpc import RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
 from kit.service import PlatformService
-from services.ratings import models, schemas as s
+from services.ratings import gauges, models, schemas as s
 from services.ratings.auto_items import AutoItems
 from services.ratings.campaigns import Campaigns
 from services.ratings.demo import generate_last_year
@@ -260,6 +260,8 @@ class RatingsService(PlatformService, RegistryCopyEndpoints):
     @timer(interval=60)
     def sweep_on_timer(self):
         self._sweep(_SYSTEM, None)
+        with self.db.transaction() as session:
+            gauges.measure(session)  # the star distribution, for the governance dashboard
 
     def _sweep(self, caller, now):
         with self.db.transaction() as session:

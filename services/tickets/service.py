@@ -14,7 +14,7 @@ from kit.registry_copy import RegistryCopyEndpoints, parse_time
 from kit.rpc import RpcClient, idempotent, rpc
 from kit.schemas import dump, dump_page, load
 from kit.service import PlatformService
-from services.tickets import models, registry_copy, schemas as s
+from services.tickets import gauges, models, registry_copy, schemas as s
 from services.tickets.demo import generate_year
 from services.tickets.desk import Desk
 from services.tickets.open311 import Open311Endpoints
@@ -135,6 +135,12 @@ class TicketsService(PlatformService, Open311Endpoints, RegistryCopyEndpoints):
     def sweep_on_timer(self):
         with self.db.transaction() as session:
             self._desk(session, caller=_SYSTEM).sweep()
+
+    @timer(interval=30)
+    def measure(self):
+        """Tickets by status, overdue, escalations, on-time rate and satisfaction, for the governance dashboard."""
+        with self.db.transaction() as session:
+            gauges.measure(session, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None))
 
     # ----- the registry copy (kit.registry_copy keeps it) -----
     def after_registry_sync(self, session, snapshot):

@@ -86,6 +86,10 @@ def test_the_public_board_and_the_rate_agree(session):
     assert (rate["owed_items"], rate["disclosed_items"], rate["compounds"]) == (15, 1, 3)
     assert [(c["region_id"], c["owed_items"]) for c in rate["children"]] == [(2, 15)]
     assert board(session, BUREAU).rate({"region_id": 4})["owed_items"] == 6
+    from prometheus_client import REGISTRY  # the check reports the same figures to Prometheus
+    board(session).check()
+    assert REGISTRY.get_sample_value("redprop_disclosure_rate", {"county": "1"}) == rate["rate"]
+    assert REGISTRY.get_sample_value("redprop_disclosure_items", {"state": "current"}) == 1
 
 
 def test_a_county_sets_its_own_periods(session):

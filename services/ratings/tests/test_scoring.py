@@ -182,6 +182,13 @@ def test_the_demo_year_goes_through_the_same_use_cases(session):
     low = {e["company_id"] for e in rating["entries"] if e["stars"] <= 2}
     ordered = set(session.scalars(select(m.Rectification.company_id)))
     assert ordered == low and made["rectifications"] == bool(low)
+    # the governance dashboard's star distribution is this final rating's
+    from prometheus_client import REGISTRY
+    from services.ratings import gauges
+    gauges.measure(session)
+    for stars in range(1, 6):
+        expected = sum(1 for e in rating["entries"] if e["stars"] == stars)
+        assert (REGISTRY.get_sample_value("redprop_star_rating_companies", {"stars": str(stars)}) or 0) == expected
 
 
 def test_anyone_signed_in_reads_the_rule_table_in_force(session):

@@ -68,3 +68,21 @@ def test_deadlines_run_in_working_hours(session, tmp_path):
     ticket = desk(session, RESIDENT, friday_afternoon, tmp_path).submit(load(schemas.TicketIn, {
         "category_code": "repair.water_pressure", "title": "水压低", "description": "顶楼没水"}))  # claim in 2 h
     assert ticket.claim_deadline == dt.datetime(2026, 3, 9, 1, 30)  # Monday 09:30 local
+
+
+def test_the_governance_gauges_read_the_tickets(session, tmp_path):
+    from prometheus_client import REGISTRY
+    from services.tickets import gauges
+    first = desk(session, RESIDENT, NOW, tmp_path).submit(load(schemas.TicketIn, {
+        "category_code": "repair.elevator", "title": "电梯", "description": "不动"}))
+    for hour in (0, 5, 10):  # the third urge escalates it to the community
+        desk(session, RESIDENT, NOW + dt.timedelta(hours=hour), tmp_path).act(first.id, "urge", {})
+    desk(session, RESIDENT, NOW, tmp_path).submit(load(schemas.TicketIn, {
+        "category_code": "repair.elevator", "title": "电梯二", "description": "异响"}))
+    session.flush()
+    gauges.measure(session, NOW + dt.timedelta(hours=11))
+    assert REGISTRY.get_sample_value("redprop_tickets", {"status": "submitted"}) == 2
+    assert REGISTRY.get_sample_value("redprop_tickets_escalated_30d", {"level": "community"}) == 1
+    assert REGISTRY.get_sample_value("redprop_tickets_on_time_ratio_30d") == 1  # nothing resolved: nothing late
+    gauges.measure(session, NOW + dt.timedelta(days=30))  # long past every deadline
+    assert REGISTRY.get_sample_value("redprop_tickets_overdue") == 2
