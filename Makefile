@@ -21,6 +21,7 @@ bench:         ## benchmarks (figures go to docs/PERFORMANCE.md by hand)
 	.venv/bin/python -m bench.tickets_sweep
 	.venv/bin/python -m bench.tickets_stats
 	.venv/bin/python -m bench.ratings_scoring
+	.venv/bin/python -m bench.notifications
 
 clean:
 	rm -rf var
