@@ -147,6 +147,10 @@ class UnitOfWork:
     def in_transaction(self):
         return self._session is not None
 
+    def fresh(self):
+        """A unit of work of its own over the same database, for a green thread that outlives the worker."""
+        return UnitOfWork(self._session_factory, self._on_commit)
+
 
 class Database(DependencyProvider):
     """Gives each worker a UnitOfWork over the service's own database."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 import requests
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.notifications import models as m
 from services.notifications.domain import webhooks
@@ -26,23 +26,29 @@ class DeliveryFailed(Exception):
 
 
 class Sender:
+    """One sender's view of the deliveries. Per target, deliveries go one at a time and in order (the service runs a
+    lane per target); targets go side by side."""
+
     def __init__(self, session, settings, now=None, http=None):
         self.session = session
         self.config = settings["notifications"]
         self.now = now or dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         self.http = http or requests
 
-    def due(self, batch):
-        stmt = (select(m.Delivery.id).where(m.Delivery.status == "pending", m.Delivery.next_attempt_at <= self.now)
-                .order_by(m.Delivery.next_attempt_at).limit(batch))
+    def due_targets(self, limit):
+        """Targets (a subscription, a person's e-mail or phone) with deliveries due, longest waiting first."""
+        stmt = (select(m.Delivery.target).where(m.Delivery.status == "pending", m.Delivery.next_attempt_at <= self.now)
+                .group_by(m.Delivery.target).order_by(func.min(m.Delivery.next_attempt_at)).limit(limit))
         return list(self.session.scalars(stmt))
 
-    def claim(self, delivery_id):
-        """Take a due delivery for one attempt: a lease (its next attempt moved past the attempt's time limit) keeps
-        other senders off it. Returns what the attempt needs, or None when another sender has it. The network is
-        used outside any transaction: a database lock is never held while a remote server answers."""
-        stmt = select(m.Delivery).where(m.Delivery.id == delivery_id, m.Delivery.status == "pending",
-                                        m.Delivery.next_attempt_at <= self.now)
+    def claim_next(self, target):
+        """Take the next due delivery to `target` for one attempt: a lease (its next attempt moved past the
+        attempt's time limit) keeps other senders off it. Returns what the attempt needs, or None when nothing is
+        due (or another sender has it). The network is used outside any transaction: a database lock is never
+        held while a remote server answers."""
+        stmt = (select(m.Delivery).where(m.Delivery.target == target, m.Delivery.status == "pending",
+                                         m.Delivery.next_attempt_at <= self.now)
+                .order_by(m.Delivery.next_attempt_at, m.Delivery.id).limit(1))
         if self.session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         delivery = self.session.scalar(stmt)
@@ -59,16 +65,21 @@ class Sender:
             return {"url": subscription.url if subscription.active else None, "secret": subscription.secret}
         preference = self.session.get(m.Preference, delivery.payload["account_id"])
         field = "email_address" if delivery.channel == "email" else "phone"
-        if delivery.channel == "sms" and preference is not None and self._sms_quota_used(delivery):
+        if delivery.channel == "sms" and preference is not None and preference.phone \
+                and self._sms_quota_used(preference.phone):
             return {"address": None, "refusal": "rate limit for this number"}
         return {"address": getattr(preference, field) if preference else None}
 
-    def _sms_quota_used(self, delivery):
-        window = self.now - dt.timedelta(hours=1)
-        sent = self.session.scalars(select(m.Delivery.payload).where(
-            m.Delivery.channel == "sms", m.Delivery.status == "sent", m.Delivery.sent_at >= window))
-        same = sum(1 for p in sent if p.get("account_id") == delivery.payload["account_id"])
-        return same >= self.config["sms"]["per_number_per_hour"]
+    def _sms_quota_used(self, phone):
+        """Whether this number has had its SMS for the hour. The limit is per number, and several accounts may share
+        one (a family, a duty phone). Deliveries keep no number (it is personal data, kept in preferences only), so
+        the SMS sent in the last hour to every account that has this number now are counted."""
+        sharing = [f"account:{a}" for a in self.session.scalars(
+            select(m.Preference.account_id).where(m.Preference.phone == phone))]
+        sent = self.session.scalar(select(func.count()).select_from(m.Delivery).where(
+            m.Delivery.channel == "sms", m.Delivery.status == "sent",
+            m.Delivery.sent_at >= self.now - dt.timedelta(hours=1), m.Delivery.target.in_(sharing)))
+        return sent >= self.config["sms"]["per_number_per_hour"]
 
     def attempt(self, attempt):
         """Send (no database here); returns (status code, error or None)."""
@@ -145,6 +156,10 @@ class Sender:
                 if smtp.get("username"):
                     client.login(smtp["username"], smtp["password"])
                 client.send_message(message)
+        except smtplib.SMTPRecipientsRefused:  # its text is the refused addresses: personal data, kept out
+            raise DeliveryFailed("SMTPRecipientsRefused: the server refused the recipient") from None
+        except smtplib.SMTPResponseException as exc:  # servers echo the address in their replies: keep the code
+            raise DeliveryFailed(f"{type(exc).__name__}: SMTP {exc.smtp_code}", exc.smtp_code) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from None
         return 250

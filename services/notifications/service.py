@@ -1,6 +1,9 @@
 """Entry points of the notifications service: events in, inbox and deliveries out; the inbox and webhook API."""
 import datetime as dt
+import functools
 import logging
+
+import requests
 
 from nameko.timer import timer
 from sqlalchemy import select
@@ -16,6 +19,7 @@ from services.notifications import models, schemas as s
 from services.notifications.board import Board
 from services.notifications.demo import generate_board
 from services.notifications.desk import Desk
+from services.notifications.lanes import SendingLanes
 from services.notifications.dispatch import Dispatcher, apply_membership
 from services.notifications.notices import Notices
 from services.notifications.sender import Sender
@@ -38,6 +42,7 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
 
     outbox = Outbox(models.OutboxEvent)
     rpc_client = RpcClient()
+    lanes = SendingLanes()
 
     def _desk(self, session):
         return Desk(session, self.caller(), _now())
@@ -212,17 +217,11 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
     # ----- sending -----
     @timer(interval=1)
     def send_due(self):
-        """Send what is due, each delivery in its own transaction: one slow or failing target holds up no other."""
+        """Open a lane for each target with deliveries due (see `lanes`)."""
         with self.db.transaction() as session:
-            due = Sender(session, self.settings).due(self.settings["notifications"]["send_batch"])
-        for delivery_id in due:
-            with self.db.transaction() as session:
-                attempt = Sender(session, self.settings).claim(delivery_id)
-            if attempt is None:
-                continue
-            status_code, error = Sender(None, self.settings).attempt(attempt)
-            with self.db.transaction() as session:
-                Sender(session, self.settings).record(delivery_id, status_code, error)
+            targets = Sender(session, self.settings).due_targets(self.settings["notifications"]["send_batch"])
+        for target in targets:
+            self.lanes.open(target, functools.partial(_drain, self.db.fresh(), self.settings))
 
     # ----- events in -----
     def _notify(self, event, handler):
@@ -254,6 +253,20 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
                 session.scalar(select(models.Disclosure.id).limit(1)) is None:
             made = generate_board(session, self.outbox, self.settings, _now().date())
             log.info("loaded the demo disclosure board", extra={"made": made})
+
+
+def _drain(database, settings, target, lanes):
+    """A lane's work: the target's due deliveries one after another, each claimed, sent outside any transaction
+    and recorded, over one HTTP session (keep-alive to the same subscriber)."""
+    with requests.Session() as http:
+        while not lanes.stopping:
+            with database.transaction() as session:
+                attempt = Sender(session, settings).claim_next(target)
+            if attempt is None:
+                return
+            status_code, error = Sender(None, settings, http=http).attempt(attempt)
+            with database.transaction() as session:
+                Sender(session, settings).record(attempt.delivery_id, status_code, error)
 
 
 def _relay(source, event_type):

@@ -1,0 +1,74 @@
+"""The sender against an in-memory database (no network): which SMS the hourly limit holds back."""
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from kit import config
+from services.notifications import models as m
+from services.notifications.sender import Sender
+
+NOW = dt.datetime(2026, 3, 2, 2, 0)
+SHARED, OWN = "13800000001", "13800000002"
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    m.Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        for account_id, phone in ((1, SHARED), (2, SHARED), (3, OWN)):  # 1 and 2 share a duty phone
+            session.add(m.Preference(account_id=account_id, inbox=True, email=True, sms=True, phone=phone,
+                                     email_address=f"staff{account_id}@redprop.test"))
+        session.flush()
+        yield session
+
+
+def delivery(session, account_id, channel="sms", status="pending", sent_minutes_ago=None):
+    row = m.Delivery(event_id=str(uuid.uuid4()), event_type="ticket_submitted", channel=channel,
+                     target=f"account:{account_id}", payload={"account_id": account_id, "title": "t", "body": "b"},
+                     status=status, attempts=0, next_attempt_at=NOW, created_at=NOW - dt.timedelta(hours=3),
+                     sent_at=None if sent_minutes_ago is None else NOW - dt.timedelta(minutes=sent_minutes_ago))
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def claim(session, account_id, **delivery_fields):
+    """Queue a delivery to the account and take that target's next due one, as a sending lane does."""
+    delivery(session, account_id, **delivery_fields)
+    return sender(session).claim_next(f"account:{account_id}")
+
+
+def sender(session):
+    return Sender(session, config.load(environ={}, extra={"notifications": {"sms": {"per_number_per_hour": 2}}}),
+                  now=NOW)
+
+
+def test_the_hourly_sms_limit_counts_per_number_across_the_accounts_that_share_it(session):
+    delivery(session, 1, status="sent", sent_minutes_ago=10)
+    delivery(session, 3, status="sent", sent_minutes_ago=20)
+    first = claim(session, 2)
+    assert (first.address, first.refusal) == (SHARED, None)  # one SMS to the shared number so far
+
+    delivery(session, 2, status="sent", sent_minutes_ago=5)
+    held = claim(session, 1)
+    assert held.address is None and held.refusal == "rate limit for this number"
+    assert SHARED not in held.refusal and SHARED not in str(held.payload)
+    own = claim(session, 3)
+    assert (own.address, own.refusal) == (OWN, None)  # another number has its own hour
+
+
+def test_only_sms_sent_within_the_hour_count(session):
+    delivery(session, 1, status="sent", sent_minutes_ago=61)
+    delivery(session, 1, status="sent", sent_minutes_ago=120)
+    delivery(session, 1, status="failed")
+    delivery(session, 2, status="pending")
+    delivery(session, 1, channel="email", status="sent", sent_minutes_ago=1)
+    delivery(session, 2, channel="email", status="sent", sent_minutes_ago=1)
+    delivery(session, 1, status="sent", sent_minutes_ago=59)
+    attempt = claim(session, 2)
+    assert (attempt.address, attempt.refusal) == (SHARED, None)
+    assert claim(session, 1, channel="email").refusal is None  # e-mail has no such limit
