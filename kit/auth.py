@@ -126,14 +126,22 @@ def system_token(settings):
 
 
 def verify_token(settings, token):
-    try:
-        claims = jwt.decode(token, settings.jwt_secret(), algorithms=[ALGORITHM],
-                            audience=settings["jwt"]["audience"], issuer=settings["jwt"]["issuer"],
-                            options={"require": ["exp", "iat", "sub", "aud", "iss"]})
-    except jwt.ExpiredSignatureError:
-        raise Unauthenticated("the token has expired") from None
-    except jwt.PyJWTError:
-        raise Unauthenticated("the token is not valid") from None
+    """The caller a token names. Tokens signed with the current secret pass, and during a key rotation those signed
+    with a secret in `jwt.previous_secrets` too (until they expire)."""
+    secrets_in_force = [settings.jwt_secret(), *(settings["jwt"].get("previous_secrets") or ())]
+    for number, secret in enumerate(secrets_in_force, start=1):
+        try:
+            claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                                audience=settings["jwt"]["audience"], issuer=settings["jwt"]["issuer"],
+                                options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+            break
+        except jwt.InvalidSignatureError:
+            if number == len(secrets_in_force):
+                raise Unauthenticated("the token is not valid") from None
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the token has expired") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("the token is not valid") from None
     memberships = tuple(Membership(**m) for m in claims.get("memberships", []))
     return Caller(subject=claims["sub"], username=claims.get("name", ""), memberships=memberships)
 

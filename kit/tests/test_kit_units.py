@@ -102,3 +102,16 @@ def test_the_building_of_a_room_and_times_given_with_an_offset():
     field = UtcDateTime()
     assert field.deserialize("2026-12-01T09:00:00+08:00") == dt.datetime(2026, 12, 1, 1, 0)
     assert field.deserialize("2026-12-01T09:00:00") == dt.datetime(2026, 12, 1, 9, 0)
+
+
+def test_a_rotated_key_still_accepts_the_old_tokens_while_listed():
+    from kit import auth, config
+    from kit.errors import Unauthenticated
+    old = config.load(environ={}, extra={"jwt": {"secret": "old-secret-" + "x" * 32}})
+    token = auth.issue_token(old, "7", "bureau", [auth.Membership(role=auth.BUREAU, region_id=1)])[0]
+    rotated = config.load(environ={}, extra={"jwt": {"secret": "new-secret-" + "y" * 32,
+                                                    "previous_secrets": ["old-secret-" + "x" * 32]}})
+    assert auth.verify_token(rotated, token).subject == "7"
+    done = config.load(environ={}, extra={"jwt": {"secret": "new-secret-" + "y" * 32}})
+    with pytest.raises(Unauthenticated):
+        auth.verify_token(done, token)
