@@ -80,11 +80,22 @@ class EnvelopeSchema(Schema):
     data = fields.Dict(required=True)
 
 
+def _utc(value):
+    """Stored times are naive UTC; on the wire they say so (…Z-equivalent +00:00), as RFC 3339 date-time requires."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+    if isinstance(value, dict):
+        return {key: _utc(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_utc(item) for item in value]
+    return value
+
+
 def validate_data(contract, data):
     """Dump `data` through the contract's schema and check the result loads back; return the plain JSON dict."""
     schema = instance(contract.schema)
     try:
-        payload = schema.dump(data)
+        payload = schema.dump(_utc(data))
         schema.load(payload)
     except (TypeError, ValueError) as exc:
         raise ContractViolation(f"{contract.routing_key} v{contract.version} payload cannot be serialized",

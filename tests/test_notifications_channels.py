@@ -15,6 +15,7 @@ import requests
 
 from kit.config import ROOT
 from kit.testing import DATABASE_KINDS, _county, db_value, free_port, wait_until
+from services.notifications.domain.templates import local_time
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +161,7 @@ def test_staff_who_chose_email_get_the_ticket_by_email_and_in_the_inbox(channels
     mail = mail[0]
     assert mail["from"] == SENDER and mail["to"] == ["company1@redprop.test"]
     assert "新工单待领取" in mail["subject"] and ticket["code"] in mail["subject"]
-    assert ticket["code"] in mail["body"] and ticket["claim_deadline"][:16] in mail["body"]  # when to claim it by
+    assert ticket["code"] in mail["body"] and local_time(ticket["claim_deadline"]) in mail["body"]  # by when, in 高唐 time
     assert "请在" in mail["body"] and "claim it by" in mail["body"]
     assert inbox_has(company, ticket["code"])
 
@@ -188,7 +189,7 @@ def test_staff_who_chose_sms_get_texts_and_a_number_gets_two_an_hour(channels, c
         texts = wait_until(lambda: channels.texts(ticket["code"]), timeout=30)
         assert len(texts) == 1 and texts[0]["to"] == phone and texts[0]["authorized"]
         assert ticket["code"] in texts[0]["text"] and "已派给贵单位" in texts[0]["text"]  # the template's body
-        assert ticket["claim_deadline"][:16] in texts[0]["text"]
+        assert local_time(ticket["claim_deadline"]) in texts[0]["text"]
         wait_until(lambda: channels.delivery(staff_id, "sms", ticket["code"]).startswith("sent|"), timeout=10)
 
     third = report(channels.client, "电梯停运 sms 3")  # the number's third in the hour: held back, kept for later

@@ -1,6 +1,12 @@
 """Chinese texts per event (English beside them), for the inbox, e-mail and SMS. Events carry ids and codes only;
 the texts say what happened and where to look, never who reported it."""
+import datetime as dt
+import re
 import string
+from zoneinfo import ZoneInfo
+
+LOCAL = ZoneInfo("Asia/Shanghai")  # the counties' clock: texts give times as people read them
+_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 TEMPLATES = {
     "ticket_submitted": ("新工单待领取 New ticket {code}", "工单 {code}（{category_code}）已派给贵单位，请在 {claim_deadline} 前领取。"
@@ -51,17 +57,28 @@ class _Blank(dict):
         return ""
 
 
+def local_time(value):
+    """An event's time (UTC on the wire) as a county reads it: "2026-11-23 10:30"; other values as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and _MOMENT.match(value):
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+        return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    return value
+
+
 KIND_LABELS = {"notice": "公告 Notice", "activity": "活动 Activity"}
 
 
 def render(event_type, data):
     """(title, body) for an event; unknown fields render empty rather than failing a delivery."""
     title, body = TEMPLATES.get(event_type, (event_type, event_type))
-    values = _Blank({k: ("" if v is None else v) for k, v in data.items()})
+    values = _Blank({k: local_time(v) for k, v in data.items()})
     if "kind" in data:
         values["kind_label"] = KIND_LABELS.get(data["kind"], data["kind"])
     if data.get("starts_at"):
-        values["when"] = f"时间 When: {str(data['starts_at'])[:16].replace('T', ' ')}。"
+        values["when"] = f"时间 When: {values['starts_at']}。"
     formatter = string.Formatter()
     return formatter.vformat(title, (), values), formatter.vformat(body, (), values)
 

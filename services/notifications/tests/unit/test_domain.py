@@ -30,7 +30,7 @@ def test_templates_fill_what_the_event_has_and_leave_the_rest_blank():
     title, body = templates.render("ticket_submitted", {"code": "T20261122-000001", "category_code": "repair.elevator",
                                                         "claim_deadline": "2026-11-23T10:00:00"})
     assert title == "新工单待领取 New ticket T20261122-000001"
-    assert "2026-11-23T10:00:00" in body and "{" not in body
+    assert "2026-11-23 18:00" in body and "{" not in body  # 10:00 UTC is 18:00 in the county
     assert "{" not in templates.render("ticket_escalated", {})[1]
     assert templates.render("something_new", {}) == ("something_new", "something_new")
 
@@ -47,3 +47,12 @@ def test_a_signature_verifies_only_the_same_body_with_the_same_secret_in_time():
 
 def test_retries_wait_twice_as_long_each_time_up_to_a_ceiling():
     assert [webhooks.retry_delay(n, 2, 60) for n in range(1, 8)] == [2, 4, 8, 16, 32, 60, 60]
+
+
+def test_times_in_texts_are_the_countys_clock():
+    from services.notifications.domain.templates import local_time, render
+    assert local_time("2026-11-23T02:30:00+00:00") == "2026-11-23 10:30"
+    assert local_time("2026-11-23T02:30:00") == "2026-11-23 10:30"  # a stored time without offset is UTC
+    assert local_time("2026-11-23") == "2026-11-23" and local_time(None) == "" and local_time(3) == 3
+    _title, body = render("ticket_submitted", {"code": "T1", "claim_deadline": "2026-11-23T16:30:00+00:00"})
+    assert "2026-11-24 00:30" in body
