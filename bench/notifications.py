@@ -75,11 +75,11 @@ if os.environ.get("BENCH_CODE_ROOT"):  # measure another copy of the tree (e.g. 
 import requests  # noqa: E402
 
 from bench.loadgen import percentile  # noqa: E402
-from bench.platform import ROOT, code_root, cpu_seconds, rabbit_pid  # noqa: E402
+from bench.platform import (COMPANIES, COMPOUNDS, ROOT, EventPublisher, code_root, cpu_seconds,  # noqa: E402
+                            rabbit_pid, synthetic_county)
 
 WORK_DIR = Path("/tmp/redprop-bench-notifications")
 SOURCE_TIME = dt.datetime(2026, 1, 1)
-STREETS, COMMUNITIES, COMPOUNDS, COMPANIES = 3, 24, 238, 30
 HANDLER = "on_tickets_ticket_submitted"
 IDLE_GAP = 0.25  # seconds between two receipts that count as the sender waiting, not sending
 
@@ -300,23 +300,7 @@ def fill_copies(engine, staff, residents):
     compounds (dicts) to report tickets in."""
     from sqlalchemy import insert
     from services.notifications import models as m
-    regions = [{"id": 1, "code": "C1", "name": "County", "level": "county", "parent_id": None, "path": "/1/"}]
-    for s in range(STREETS):
-        regions.append({"id": 2 + s, "code": f"S{s}", "name": f"Street {s}", "level": "street", "parent_id": 1,
-                        "path": f"/1/{2 + s}/"})
-    for c in range(COMMUNITIES):
-        street = 2 + c % STREETS
-        regions.append({"id": 10 + c, "code": f"M{c}", "name": f"Community {c}", "level": "community",
-                        "parent_id": street, "path": f"/1/{street}/{10 + c}/"})
-    compounds = []
-    for i in range(COMPOUNDS):
-        community = regions[1 + STREETS + i % COMMUNITIES]
-        self_managed = i % 9 == 8
-        compounds.append({"id": 1 + i, "code": f"X{i:04d}", "name": f"Compound {i}", "community_id": community["id"],
-                          "region_path": community["path"], "households": 300,
-                          "company_id": None if self_managed else 1 + i % COMPANIES,
-                          "owner_organization_id": 1000 + i, "three_without": False,
-                          "management_mode": "self" if self_managed else "company"})
+    regions, compounds = synthetic_county()
     memberships = []
 
     def member(role, **scope):
@@ -362,32 +346,6 @@ def ticket_submitted(n, compound, now):
         "priority": "normal", "private": False, "reporter_account_id": 500_000 + n % 1000,
         "claim_deadline": now + dt.timedelta(hours=2), "resolve_deadline": now + dt.timedelta(days=2),
         "escalations": 0, "actor_account_id": 500_000 + n % 1000}, correlation_id=f"bench-{n}")
-
-
-class Publisher:
-    """Publishes envelopes as kit.messaging.Outbox.relay_once does (confirm per message)."""
-
-    def __init__(self, settings):
-        from kombu import Connection
-        from kit.messaging import CONFIRMED, events_exchange
-        self.settings = settings
-        self.connection = Connection(settings["amqp_uri"], transport_options=CONFIRMED)
-        self.exchange = events_exchange(settings)
-        self.producer = self.connection.Producer()
-
-    def publish(self, envelope):
-        self.producer.publish(envelope, exchange=self.exchange,
-                              routing_key=f"{envelope['source']}.{envelope['event_type']}", serializer="json",
-                              delivery_mode=2, message_id=envelope["event_id"],
-                              headers={"event_version": envelope["version"]}, retry=True,
-                              retry_policy={"max_retries": 3})
-
-    def queue_depth(self, name):
-        _name, count, _consumers = self.connection.default_channel.queue_declare(name, passive=True)
-        return count
-
-    def close(self):
-        self.connection.release()
 
 
 def _scalar(engine, sql):
@@ -558,7 +516,7 @@ def run(kind, args):
               f"({args.staff} staff at each of {COMPANIES} companies); send_batch "
               f"{settings['notifications']['send_batch']}", flush=True)
         service = stack.enter_context(service_process(settings, directory / "notifications.log"))
-        publisher = Publisher(settings)
+        publisher = EventPublisher(settings)
         stack.callback(publisher.close)
         pids = {"service": service.pid, "rabbitmq": rabbit_pid(), "bench": os.getpid()}
         if kind == "postgresql":

@@ -158,3 +158,55 @@ if __name__ == "__main__":
         print(f"up: {BASE_URL} (vhost {VHOST}, var {VAR_DIR}); pids " +
               ", ".join(f"{k}={v.pid}" for k, v in _procs.items()), flush=True)
         time.sleep(float(sys.argv[1]) if len(sys.argv) > 1 else 300)
+
+
+# ----- a synthetic county and an event publisher, shared by the benchmarks -----
+STREETS, COMMUNITIES, COMPOUNDS, COMPANIES = 3, 24, 238, 30
+
+
+def synthetic_county():
+    """Regions and compounds as the registry copy holds them: 238 compounds over 24 communities in 3 streets,
+    served by 30 companies, every 9th self-managed; each compound has an owners' organization (1000 + index)."""
+    regions = [{"id": 1, "code": "C1", "name": "County", "level": "county", "parent_id": None, "path": "/1/"}]
+    for s in range(STREETS):
+        regions.append({"id": 2 + s, "code": f"S{s}", "name": f"Street {s}", "level": "street", "parent_id": 1,
+                        "path": f"/1/{2 + s}/"})
+    for c in range(COMMUNITIES):
+        street = 2 + c % STREETS
+        regions.append({"id": 10 + c, "code": f"M{c}", "name": f"Community {c}", "level": "community",
+                        "parent_id": street, "path": f"/1/{street}/{10 + c}/"})
+    compounds = []
+    for i in range(COMPOUNDS):
+        community = regions[1 + STREETS + i % COMMUNITIES]
+        self_managed = i % 9 == 8
+        compounds.append({"id": 1 + i, "code": f"X{i:04d}", "name": f"Compound {i}", "community_id": community["id"],
+                          "region_path": community["path"], "households": 300,
+                          "company_id": None if self_managed else 1 + i % COMPANIES,
+                          "owner_organization_id": 1000 + i, "three_without": False,
+                          "management_mode": "self" if self_managed else "company"})
+    return regions, compounds
+
+
+class EventPublisher:
+    """Publishes envelopes the way the outbox relay does (persistent, with publisher confirms)."""
+
+    def __init__(self, settings):
+        from kombu import Connection
+        from kit.messaging import CONFIRMED, events_exchange
+        self.connection = Connection(settings["amqp_uri"], transport_options=CONFIRMED)
+        self.exchange = events_exchange(settings)
+        self.producer = self.connection.Producer()
+
+    def publish(self, envelope):
+        self.producer.publish(envelope, exchange=self.exchange,
+                              routing_key=f"{envelope['source']}.{envelope['event_type']}", serializer="json",
+                              delivery_mode=2, message_id=envelope["event_id"],
+                              headers={"event_version": envelope["version"]}, retry=True,
+                              retry_policy={"max_retries": 3})
+
+    def queue_depth(self, name):
+        _name, count, _consumers = self.connection.default_channel.queue_declare(name, passive=True)
+        return count
+
+    def close(self):
+        self.connection.release()

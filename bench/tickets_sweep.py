@@ -33,6 +33,7 @@ if os.environ.get("BENCH_CODE_ROOT"):  # measure another copy of the tree (e.g. 
 from sqlalchemy import event, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from bench.platform import synthetic_county  # noqa: E402
 from kit import auth, config  # noqa: E402
 from kit.db import make_engine  # noqa: E402
 from kit.messaging import OutboxWriter  # noqa: E402
@@ -44,7 +45,6 @@ from services.tickets.domain.calendar import load_default_calendar  # noqa: E402
 WORK_DIR = Path("/tmp/redprop-bench-sweep")
 SYSTEM = auth.Caller(subject="system", username="bench", memberships=(auth.Membership(role=auth.SYSTEM),))
 NOW = dt.datetime(2026, 11, 18, 10, 0)  # a Wednesday, working hours
-STREETS, COMMUNITIES, COMPOUNDS, COMPANIES = 3, 24, 238, 30
 SOURCE_TIME = dt.datetime(2026, 1, 1)
 
 
@@ -75,22 +75,8 @@ def database(kind, name):
 def registry(engine):
     """Regions, compounds (238 over 24 communities in 3 streets, 30 companies, every 9th self-managed) in the
     registry copy; returns the compound dicts."""
-    regions = [{"id": 1, "code": "C1", "name": "County", "level": "county", "parent_id": None, "path": "/1/"}]
-    for s in range(STREETS):
-        regions.append({"id": 2 + s, "code": f"S{s}", "name": f"Street {s}", "level": "street", "parent_id": 1,
-                        "path": f"/1/{2 + s}/"})
-    for c in range(COMMUNITIES):
-        street = 2 + c % STREETS
-        regions.append({"id": 10 + c, "code": f"M{c}", "name": f"Community {c}", "level": "community",
-                        "parent_id": street, "path": f"/1/{street}/{10 + c}/"})
-    compounds = []
-    for i in range(COMPOUNDS):
-        community = regions[1 + STREETS + i % COMMUNITIES]
-        self_managed = i % 9 == 8
-        compounds.append({"id": 1 + i, "code": f"X{i:04d}", "name": f"Compound {i}", "community_id": community["id"],
-                          "region_path": community["path"], "company_id": None if self_managed else 1 + i % COMPANIES,
-                          "owner_organization_id": None, "three_without": False,
-                          "management_mode": "self" if self_managed else "company"})
+    regions, compounds = synthetic_county()
+    compounds = [{**c, "owner_organization_id": None} for c in compounds]
     with engine.begin() as conn:
         conn.execute(insert(m.RegionCopy.__table__), [{**r, "source_time": SOURCE_TIME} for r in regions])
         conn.execute(insert(m.CompoundCopy.__table__), [{**c, "source_time": SOURCE_TIME} for c in compounds])

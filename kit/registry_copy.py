@@ -9,13 +9,13 @@ import logging
 from dataclasses import dataclass
 
 from nameko.timer import timer
-from sqlalchemy import Boolean, DateTime, Integer, String, update
+from sqlalchemy import Boolean, DateTime, Integer, String, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kit import auth
-from kit.errors import ServiceNotDeployed, UpstreamTimeout
+from kit.errors import Forbidden, NotFound, ServiceNotDeployed, UpstreamTimeout
 from kit.messaging import event_handler, first_delivery
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,30 @@ def registry_copy_tables(Base):
 def parse_time(text):
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value.astimezone(dt.timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+
+
+def region_in_reach(session, region_model, caller, region_id, roles):
+    """A region of the copy inside the caller's reach under `roles` (404 otherwise, so its existence is not told)."""
+    region = session.get(region_model, region_id)
+    if region is None or not caller.reaches_path(region.path, roles):
+        raise NotFound(f"region {region_id} does not exist or is outside your jurisdiction")
+    return region
+
+
+def home_region(session, region_model, caller, roles):
+    """The widest region the caller works in (the county for the bureau; the first county for the platform
+    itself), for requests that name none."""
+    if caller.is_system:
+        stmt = select(region_model).where(region_model.level == "county").order_by(region_model.id)
+    else:
+        paths = sorted(caller.region_paths(*roles), key=len)
+        if not paths:
+            raise Forbidden("name a region: your role has none of its own", details={"region_id": ["required"]})
+        stmt = select(region_model).where(region_model.path == paths[0])
+    region = session.scalars(stmt.limit(1)).first()
+    if region is None:
+        raise Forbidden("name a region: your role has none of its own", details={"region_id": ["required"]})
+    return region
 
 
 def path_ids(path):

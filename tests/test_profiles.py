@@ -7,16 +7,10 @@ import sys
 import pytest
 
 from kit.config import ROOT
-from kit.testing import ApiClient, environment_for, migrate, running, wait_until
+from kit.testing import answers, ApiClient, environment_for, migrate, running, wait_until
 
 pytestmark = pytest.mark.integration
 
-
-def _ok(client, path):
-    try:
-        return client.get(path).status_code == 200
-    except Exception:
-        return False
 
 
 def test_redprop_up_organizations_alone(settings):
@@ -27,7 +21,7 @@ def test_redprop_up_organizations_alone(settings):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_until(lambda: _ok(client, "/health/ready"), timeout=120)
+        wait_until(lambda: answers(client, "/health/ready"), timeout=120)
         client.login("bureau")
         assert client.get("/api/v1/stats/coverage").json()["compounds"] == 238
         for method, path in (("GET", "/api/v1/tickets"), ("POST", "/api/v1/tickets/1/claim"),
@@ -54,7 +48,7 @@ def test_a_deployed_service_that_does_not_answer_gives_504(settings_factory):
         pass  # its RPC queue now exists; nobody consumes it any more
     with running(settings, "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_until(lambda: _ok(client, "/health"), timeout=15)
+        wait_until(lambda: answers(client, "/health"), timeout=15)
         answer = client.post("/api/v1/auth/token", json={"username": "bureau", "password": "demo"})
         assert answer.status_code == 504 and answer.json()["error"] == "upstream_timeout"
         services = {s["name"]: s for s in client.get("/api/v1/services").json()["services"]}
@@ -66,6 +60,6 @@ def test_a_listed_service_that_never_ran_answers_503(settings_factory):
     settings = settings_factory(deployed=["organizations", "tickets"])
     with running(settings, "gateway"):
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_until(lambda: _ok(client, "/health"), timeout=15)
+        wait_until(lambda: answers(client, "/health"), timeout=15)
         answer = client.post("/api/v1/auth/token", json={"username": "bureau", "password": "demo"})
         assert answer.status_code == 503 and answer.json()["error"] == "service_not_deployed"

@@ -19,8 +19,8 @@ import yaml
 
 from kit import config
 from kit.config import ROOT
-from kit.testing import (ApiClient, Process, build_settings, db_value, environment_for, free_port, load_demo,
-                         migrate, temporary_vhost, wait_until)
+from kit.testing import (ApiClient, Process, answers, build_settings, db_value, environment_for, free_port,
+                         load_demo, migrate, temporary_vhost, wait_until)
 
 pytestmark = pytest.mark.integration
 
@@ -224,17 +224,11 @@ def platform_processes(directory):
             stack.callback(process.stop)
             process.start()
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
-        wait_until(lambda: _answers(client, "/health/ready"), timeout=60)
+        wait_until(lambda: answers(client, "/health/ready"), timeout=60)
         for copier in SERVICES[1:]:
             wait_until(lambda: db_value(settings, copier, "SELECT count(*) FROM sync_state") > 0, timeout=60)
         yield settings, client
 
-
-def _answers(client, path):
-    try:
-        return client.get(path).status_code == 200
-    except OSError:
-        return False
 
 
 def metrics_ports(settings):

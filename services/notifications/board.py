@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from kit import auth, media, metrics
 from kit.db import page
 from kit.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from kit.registry_copy import path_ids
+from kit.registry_copy import home_region, path_ids, region_in_reach
 from services.notifications import models as m
 from services.notifications.domain import disclosure as rules
 
@@ -37,24 +37,10 @@ class Board:
         return compound
 
     def region(self, region_id, roles=RATE_READERS):
-        region = self.session.get(m.RegionCopy, region_id)
-        if region is None or not self.caller.reaches_path(region.path, roles):
-            raise NotFound(f"region {region_id} does not exist or is outside your jurisdiction")
-        return region
+        return region_in_reach(self.session, m.RegionCopy, self.caller, region_id, roles)
 
     def home_region(self, roles=RATE_READERS):
-        """The widest region the caller works in, for requests that name none."""
-        if self.caller.is_system:
-            stmt = select(m.RegionCopy).where(m.RegionCopy.level == "county").order_by(m.RegionCopy.id)
-        else:
-            paths = sorted(self.caller.region_paths(*roles), key=len)
-            if not paths:
-                raise Forbidden("name a region: your role has none of its own", details={"region_id": ["required"]})
-            stmt = select(m.RegionCopy).where(m.RegionCopy.path == paths[0])
-        region = self.session.scalars(stmt.limit(1)).first()
-        if region is None:
-            raise NotFound("no region to report on yet")
-        return region
+        return home_region(self.session, m.RegionCopy, self.caller, roles)
 
     # ----- freshness periods per county -----
     def periods(self, county_id):

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from kit import auth
 from kit.errors import Forbidden, NotFound
-from kit.registry_copy import path_ids
+from kit.registry_copy import home_region, path_ids, region_in_reach
 from services.ratings import inputs, models as m
 
 # the authorities a credit rule table names, and the role that holds each
@@ -68,23 +68,11 @@ class Office:
 
     def region(self, region_id, roles=READERS):
         """A region inside the caller's reach (404 otherwise)."""
-        region = self.session.get(m.RegionCopy, region_id)
-        if region is None or not self.caller.reaches_path(region.path, roles):
-            raise NotFound(f"region {region_id} does not exist or is outside your jurisdiction")
-        return region
+        return region_in_reach(self.session, m.RegionCopy, self.caller, region_id, roles)
 
     def home_region(self, roles=READERS):
         """The widest region the caller works in (their county for the bureau), for queries that name none."""
-        if self.caller.is_system:
-            region = self.session.scalar(select(m.RegionCopy).where(m.RegionCopy.level == "county")
-                                         .order_by(m.RegionCopy.id).limit(1))
-        else:
-            paths = sorted(self.caller.region_paths(*roles), key=len)
-            region = self.session.scalar(select(m.RegionCopy).where(m.RegionCopy.path == paths[0])) \
-                if paths else None
-        if region is None:
-            raise Forbidden("name a region: your role has none of its own", details={"region_id": ["required"]})
-        return region
+        return home_region(self.session, m.RegionCopy, self.caller, roles)
 
     def county_of(self, path):
         return path_ids(path)[0]
