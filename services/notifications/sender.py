@@ -41,23 +41,37 @@ class Sender:
                 .group_by(m.Delivery.target).order_by(func.min(m.Delivery.next_attempt_at)).limit(limit))
         return list(self.session.scalars(stmt))
 
-    def claim_next(self, target):
-        """Take the next due delivery to `target` for one attempt: a lease (its next attempt moved past the
-        attempt's time limit) keeps other senders off it. Returns what the attempt needs, or None when nothing is
-        due (or another sender has it). The network is used outside any transaction: a database lock is never
-        held while a remote server answers."""
+    def claim(self, target, limit):
+        """Take the next due deliveries to `target` (up to `limit` for a webhook, one for a person's e-mail or SMS,
+        whose hourly limit is checked per message) for one attempt each. A lease (their next attempt moved past the
+        batch's time limit) keeps other senders off them. Returns what the attempts need, oldest first. The network
+        is used outside any transaction: a database lock is never held while a remote server answers."""
+        limit = limit if target.startswith("webhook:") else 1
         stmt = (select(m.Delivery).where(m.Delivery.target == target, m.Delivery.status == "pending",
                                          m.Delivery.next_attempt_at <= self.now)
-                .order_by(m.Delivery.next_attempt_at, m.Delivery.id).limit(1))
+                .order_by(m.Delivery.next_attempt_at, m.Delivery.id).limit(limit))
         if self.session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        delivery = self.session.scalar(stmt)
-        if delivery is None:
-            return None
-        delivery.attempts += 1
-        delivery.next_attempt_at = self.now + dt.timedelta(seconds=3 * self.config["webhook_timeout"] + 5)
-        return Attempt(delivery.id, delivery.channel, delivery.event_type, delivery.payload,
-                       **self._target(delivery))
+        deliveries = list(self.session.scalars(stmt))
+        lease = self.now + dt.timedelta(seconds=len(deliveries) * self.config["webhook_timeout"] * 2 + 5)
+        attempts = []
+        for delivery in deliveries:
+            delivery.attempts += 1
+            delivery.next_attempt_at = lease
+            attempts.append(Attempt(delivery.id, delivery.channel, delivery.event_type, delivery.payload,
+                                    **self._target(delivery)))
+        return attempts
+
+    def release(self, delivery_ids, at):
+        """Hand back claimed deliveries that were not tried (their target just failed): due again at `at`."""
+        for delivery_id in delivery_ids:
+            delivery = self.session.get(m.Delivery, delivery_id)
+            if delivery is not None and delivery.status == "pending":
+                delivery.attempts -= 1
+                delivery.next_attempt_at = at
+
+    def retry_at(self, delivery_id):
+        return self.session.get(m.Delivery, delivery_id).next_attempt_at
 
     def _target(self, delivery):
         if delivery.channel == "webhook":

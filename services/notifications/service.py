@@ -256,17 +256,31 @@ class NotificationsService(PlatformService, RegistryCopyEndpoints):
 
 
 def _drain(database, settings, target, lanes):
-    """A lane's work: the target's due deliveries one after another, each claimed, sent outside any transaction
-    and recorded, over one HTTP session (keep-alive to the same subscriber)."""
+    """A lane's work: the target's due deliveries, a batch at a time: claimed in one transaction, sent one after
+    another outside any transaction over one HTTP session (keep-alive to the same subscriber), recorded in one
+    transaction. The first failure ends the lane; the untried rest wait behind the failed one's retry."""
+    batch = settings["notifications"]["lane_batch"]
     with requests.Session() as http:
         while not lanes.stopping:
             with database.transaction() as session:
-                attempt = Sender(session, settings).claim_next(target)
-            if attempt is None:
+                attempts = Sender(session, settings).claim(target, batch)
+            if not attempts:
                 return
-            status_code, error = Sender(None, settings, http=http).attempt(attempt)
+            results, untried = [], []
+            for attempt in attempts:
+                if untried or lanes.stopping or (results and results[-1][2] is not None):
+                    untried.append(attempt.delivery_id)
+                    continue
+                results.append((attempt.delivery_id, *Sender(None, settings, http=http).attempt(attempt)))
             with database.transaction() as session:
-                Sender(session, settings).record(attempt.delivery_id, status_code, error)
+                sender = Sender(session, settings)
+                for delivery_id, status_code, error in results:
+                    sender.record(delivery_id, status_code, error)
+                failed = bool(results) and results[-1][2] is not None
+                if untried:
+                    sender.release(untried, sender.retry_at(results[-1][0]) if failed else sender.now)
+            if untried or failed:
+                return
 
 
 def _relay(source, event_type):

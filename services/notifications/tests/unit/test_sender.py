@@ -39,7 +39,8 @@ def delivery(session, account_id, channel="sms", status="pending", sent_minutes_
 def claim(session, account_id, **delivery_fields):
     """Queue a delivery to the account and take that target's next due one, as a sending lane does."""
     delivery(session, account_id, **delivery_fields)
-    return sender(session).claim_next(f"account:{account_id}")
+    [attempt] = sender(session).claim(f"account:{account_id}", 20)  # a person's channels go one at a time
+    return attempt
 
 
 def sender(session):
@@ -72,3 +73,24 @@ def test_only_sms_sent_within_the_hour_count(session):
     attempt = claim(session, 2)
     assert (attempt.address, attempt.refusal) == (SHARED, None)
     assert claim(session, 1, channel="email").refusal is None  # e-mail has no such limit
+
+
+def test_a_lane_claims_a_webhook_batch_under_one_lease_and_hands_back_the_untried(session):
+    session.add(m.WebhookSubscription(id=5, name="hotline", url="http://127.0.0.1:9/hook", secret="s",
+                                      event_types=["*"], region_path="/1/", active=True, consecutive_failures=0))
+    ids = []
+    for n in range(3):
+        row = m.Delivery(event_id=str(uuid.uuid4()), event_type="ticket_submitted", channel="webhook",
+                         target="webhook:5", subscription_id=5, payload={"n": n}, status="pending", attempts=0,
+                         next_attempt_at=NOW, created_at=NOW)
+        session.add(row)
+        session.flush()
+        ids.append(row.id)
+    attempts = sender(session).claim("webhook:5", 20)
+    assert [a.delivery_id for a in attempts] == ids and all(a.url for a in attempts)  # oldest first, in order
+    assert sender(session).claim("webhook:5", 20) == []  # leased: no other sender takes them
+    sender(session).record(ids[0], 500, "HTTP 500")
+    retry = sender(session).retry_at(ids[0])
+    sender(session).release(ids[1:], retry)  # the target failed: the rest wait behind the failed one
+    rows = [session.get(m.Delivery, i) for i in ids]
+    assert [r.attempts for r in rows] == [1, 0, 0] and {r.next_attempt_at for r in rows} == {retry}
