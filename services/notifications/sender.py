@@ -19,6 +19,9 @@ from services.notifications.domain import webhooks
 log = logging.getLogger(__name__)
 
 
+SMS_HOLD = dt.timedelta(minutes=10)  # how long an SMS over its number's hourly limit waits before it is looked at again
+
+
 class DeliveryFailed(Exception):
     def __init__(self, message, status_code=None):
         super().__init__(message)
@@ -56,10 +59,15 @@ class Sender:
         lease = self.now + dt.timedelta(seconds=len(deliveries) * self.config["webhook_timeout"] * 2 + 5)
         attempts = []
         for delivery in deliveries:
+            target = self._target(delivery)
+            if target.pop("refusal", None):  # the number had its SMS for the hour: wait, spending no attempt
+                delivery.next_attempt_at = self.now + SMS_HOLD
+                delivery.last_error = "rate limit for this number"
+                log.info("sms held back: rate limit for this number", extra={"delivery": delivery.id})
+                continue
             delivery.attempts += 1
             delivery.next_attempt_at = lease
-            attempts.append(Attempt(delivery.id, delivery.channel, delivery.event_type, delivery.payload,
-                                    **self._target(delivery)))
+            attempts.append(Attempt(delivery.id, delivery.channel, delivery.event_type, delivery.payload, **target))
         return attempts
 
     def release(self, delivery_ids, at):
@@ -182,8 +190,6 @@ class Sender:
         sms = self.config["sms"]
         if not sms.get("url"):
             raise DeliveryFailed("no SMS provider configured")
-        if attempt.refusal:
-            raise DeliveryFailed(attempt.refusal)  # retried later, when the hour has moved on
         if not attempt.address:
             raise DeliveryFailed("no phone number on file")
         return self._post(sms["url"], json={"to": attempt.address, "text": attempt.payload["body"][:300]},
@@ -199,4 +205,3 @@ class Attempt:
     url: str | None = None
     secret: str | None = None
     address: str | None = None
-    refusal: str | None = None
