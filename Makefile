@@ -22,6 +22,7 @@ bench:         ## benchmarks (figures go to docs/PERFORMANCE.md by hand)
 	.venv/bin/python -m bench.tickets_stats
 	.venv/bin/python -m bench.ratings_scoring
 	.venv/bin/python -m bench.notifications
+	.venv/bin/python -m bench.scale_out
 
 clean:
 	rm -rf var
