@@ -339,9 +339,15 @@ def county_processes(profile, database_kind, directory):
             process.start()
         client = ApiClient(f"http://127.0.0.1:{settings['gateway']['port']}")
         wait_until(lambda: answers(client, "/health/ready"), timeout=60)
+        wait_until(lambda: _all_healthy(client, deployed), timeout=60)  # every RPC queue has its consumer
         for copier in set(deployed) - {"organizations"}:
             wait_until(lambda: _registry_copied(settings, copier), timeout=60)
         yield settings, client, processes
+
+
+def _all_healthy(client, deployed):
+    services = {s["name"]: s["healthy"] for s in client.get("/api/v1/services").json()["services"]}
+    return all(services.get(name) for name in deployed)
 
 
 def answers(client, path):

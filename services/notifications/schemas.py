@@ -119,7 +119,7 @@ class DisclosureQuery(QuerySchema):
     item_code = fields.String(validate=ITEM_CODES)
 
 
-class AttachmentOut(OutputSchema):
+class DisclosureFileOut(OutputSchema):
     filename = fields.String()
     content_type = fields.String()
     size = fields.Integer()
@@ -136,7 +136,7 @@ class DisclosureOut(OutputSchema):
     content = fields.String()
     period = fields.String(allow_none=True)
     published_at = fields.DateTime()
-    attachments = fields.List(fields.Nested(AttachmentOut))
+    attachments = fields.List(fields.Nested(DisclosureFileOut))
 
 
 class BoardItemOut(OutputSchema):
